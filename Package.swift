@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+// Petrel: a Kafka-compatible broker and a ZooKeeper-compatible coordination service.
+// Module map and dependency direction: see README.md ("Layout").
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Petrel",
+    products: [
+        .executable(name: "petrel", targets: ["petrel"]),
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+        .library(name: "KafkaRecords", targets: ["KafkaRecords"]),
+        .library(name: "Wire", targets: ["Wire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: zlib1g-dev, liblz4-dev, libzstd-dev, libsnappy-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        // The little C that Swift cannot say: CRC-32C with the CPU's CRC instructions.
+        .target(name: "CPetrel"),
+
+        .target(name: "Wire", swiftSettings: strict),
+        // Record batches (magic 2), legacy message sets (magic 0/1), CRC-32C and compression:
+        // what the log store needs of Kafka's formats, without the request/response protocol.
+        .target(
+            name: "KafkaRecords",
+            dependencies: ["Wire", "CPetrel", "CZlib", "CLZ4", "CZstd", "CSnappy"],
+            swiftSettings: strict),
+        .target(name: "KafkaProtocol", dependencies: ["Wire", "KafkaRecords"], swiftSettings: strict),
+
+        // JSON message specs -> Swift. Run: swift run ProtocolGenerator <specs dir> Sources/KafkaProtocol/Generated
+        .target(name: "ProtocolGeneratorKit", swiftSettings: strict),
+        .executableTarget(name: "ProtocolGenerator", dependencies: ["ProtocolGeneratorKit"], swiftSettings: strict),
+
+        .executableTarget(
+            name: "petrel",
+            dependencies: [
+                "KafkaProtocol",
+                "KafkaRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        .testTarget(name: "KafkaRecordsTests", dependencies: ["KafkaRecords", "Wire"], swiftSettings: strict),
+        .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol", "Wire"], swiftSettings: strict),
+        .testTarget(name: "ProtocolGeneratorTests", dependencies: ["ProtocolGeneratorKit"], swiftSettings: strict),
+    ]
+)

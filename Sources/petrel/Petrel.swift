@@ -1,0 +1,11 @@
+import ArgumentParser
+import KafkaProtocol
+
+@main
+struct Petrel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "petrel",
+        abstract: "A Kafka-compatible event-streaming broker and a ZooKeeper-compatible coordination service.",
+        version: PetrelVersion.current,
+        subcommands: [])
+}
