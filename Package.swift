@@ -35,7 +35,7 @@ let package = Package(
             name: "KafkaRecords",
             dependencies: ["Wire", "CPetrel", "CZlib", "CLZ4", "CZstd", "CSnappy"],
             swiftSettings: strict),
-        .target(name: "KafkaProtocol", dependencies: ["Wire", "KafkaRecords"], swiftSettings: strict),
+        .target(name: "KafkaProtocol", dependencies: ["Wire"], swiftSettings: strict),
 
         // JSON message specs -> Swift. Run: swift run ProtocolGenerator <specs dir> Sources/KafkaProtocol/Generated
         .target(name: "ProtocolGeneratorKit", swiftSettings: strict),
