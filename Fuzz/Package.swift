@@ -1,0 +1,15 @@
+// swift-tools-version: 6.1
+// libFuzzer targets over Petrel's decoders, kept out of the main build (they need
+// -sanitize=fuzzer and have no main). Run them with scripts/fuzz.sh.
+import PackageDescription
+
+let package = Package(
+    name: "PetrelFuzz",
+    dependencies: [.package(name: "Petrel", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzKafkaRequests",
+            dependencies: [.product(name: "KafkaProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])])
+    ]
+)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: Swift unit tests, then the interop suite with real Kafka clients.
+# Installs missing Debian/Python packages first. Used by `make test` and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-deps.sh test
+
+echo "==> building (debug)"
+swift build --build-tests
+echo "==> Swift unit tests"
+swift test --skip-build --parallel 2>&1 | tee .build/swift-test.log | grep -vE '^(◇|↳|✔ Test .*passed after|✔ Suite)' || true
+status=${PIPESTATUS[0]}
+if [ "$status" -ne 0 ]; then echo "Swift unit tests failed (exit $status); see .build/swift-test.log"; exit "$status"; fi
+
+echo "==> interop tests with real clients (pytest)"
+export PETREL_BIN="$PWD/.build/debug/petrel"
+python3 -m pytest -q Tests/Interop
