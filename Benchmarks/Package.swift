@@ -1,0 +1,32 @@
+// swift-tools-version: 6.1
+// Petrel's benchmarks: a package of their own, so the main build stays lean.
+// Run from this directory: swift package benchmark   (see README.md)
+import PackageDescription
+
+import struct Foundation.URL
+
+// A path dependency's identity is its directory's name, which differs between checkouts
+// (the CI clone is not called "main"): derive it rather than hard-code it.
+let rootIdentity = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
+
+let package = Package(
+    name: "PetrelBenchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "RecordBatchBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "KafkaRecords", package: rootIdentity),
+            ],
+            path: "Benchmarks/RecordBatchBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
