@@ -37,6 +37,9 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "KafkaProtocol", dependencies: ["Wire"], swiftSettings: strict),
 
+        // The Kafka broker: configuration, request handlers, partitions, purgatory, controller.
+        .target(name: "Broker", dependencies: ["KafkaProtocol", "KafkaRecords", "Wire"], swiftSettings: strict),
+
         // JSON message specs -> Swift. Run: swift run ProtocolGenerator <specs dir> Sources/KafkaProtocol/Generated
         .target(name: "ProtocolGeneratorKit", swiftSettings: strict),
         .executableTarget(name: "ProtocolGenerator", dependencies: ["ProtocolGeneratorKit"], swiftSettings: strict),
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "KafkaRecordsTests", dependencies: ["KafkaRecords", "Wire"], swiftSettings: strict),
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol", "Wire"], swiftSettings: strict),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaProtocol", "Wire"], swiftSettings: strict),
         .testTarget(name: "ProtocolGeneratorTests", dependencies: ["ProtocolGeneratorKit"], swiftSettings: strict),
     ]
 )
