@@ -94,7 +94,7 @@ public enum LegacyMessageSet {
                 throw RecordsError.invalidLegacyMessage(
                     offset: wrapper.offset, detail: "wrapper offset is below the last inner offset \(lastInner.offset)")
             }
-            base = wrapper.offset - lastInner.offset
+            base = wrapper.offset &- lastInner.offset
         }
         let logAppendTime = wrapper.timestampType == .logAppendTime
         for index in inner.indices {

@@ -65,7 +65,8 @@ public struct RecordBatchBuilder: Sendable {
         guard let first = records.first, let last = records.last else {
             throw RecordsError.unencodable("a batch needs at least one record")
         }
-        guard first.offset >= baseOffset, let lastOffsetDelta = Int32(exactly: last.offset - baseOffset) else {
+        let (span, overflow) = last.offset.subtractingReportingOverflow(baseOffset)
+        guard first.offset >= baseOffset, !overflow, let lastOffsetDelta = Int32(exactly: span) else {
             throw RecordsError.unencodable("offsets \(first.offset)...\(last.offset) do not fit base offset \(baseOffset)")
         }
         guard let recordsCount = Int32(exactly: records.count) else {

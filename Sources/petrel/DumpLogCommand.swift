@@ -128,7 +128,7 @@ struct DumpLogCommand: ParsableCommand {
                     line += " coordinatorEpoch: \(marker.coordinatorEpoch)"
                 }
             } else {
-                let sequence = header.baseSequence < 0 ? -1 : Int64(header.baseSequence) + (record.offset - header.baseOffset)
+                let sequence = header.baseSequence < 0 ? -1 : Int64(header.baseSequence) &+ (record.offset &- header.baseOffset)
                 line += "sequence: \(sequence) headerKeys: [\(record.headers.map(\.key).joined(separator: ","))]"
                 if let key = record.key { line += " key: \(text(key))" }
                 if let value = record.value { line += " payload: \(text(value))" }

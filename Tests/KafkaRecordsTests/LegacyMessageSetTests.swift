@@ -145,4 +145,12 @@ func gzipWrapped(magic: Int8, codec: CompressionCodec = .gzip, wrapperAttributes
             #expect(batch.records.allSatisfy { $0.headers.isEmpty })
         }
     }
+
+    @Test func extremeOffsetsDoNotTrap() throws {
+        let inner = legacyEntry(offset: -5, magic: 1, key: nil, value: bytes("x"))
+        let wrapper = legacyEntry(offset: .max, magic: 1, attributes: 1, key: nil, value: try Compression.compress(inner, codec: .gzip))
+        #expect(try LegacyMessageSet.decode(wrapper).count == 1)
+        let far = [LegacyMessage(offset: .min, magic: 1, key: nil, value: nil), LegacyMessage(offset: .max, magic: 1, key: nil, value: nil)]
+        #expect(throws: RecordsError.self) { try LegacyMessageSet.convertToRecordBatch(far) }
+    }
 }
