@@ -22,7 +22,7 @@ fi
 if [ "$what" = test ]; then
     # module name -> PyPI package
     pymods=(pytest:pytest confluent_kafka:confluent-kafka kafka:kafka-python aiokafka:aiokafka
-            lz4:lz4 snappy:python-snappy cramjam:cramjam zstandard:zstandard kazoo:kazoo)
+            lz4:lz4 snappy:python-snappy cramjam:cramjam zstandard:zstandard xxhash:xxhash kazoo:kazoo)
     want=()
     for pair in "${pymods[@]}"; do
         python3 -c "import ${pair%%:*}" 2>/dev/null || want+=("${pair##*:}")
