@@ -52,11 +52,12 @@ import Wire
         for (key, versions) in dispatcher.advertised {
             for version in versions {
                 switch key {
-                case .metadata: _ = try call(MetadataRequest(topics: nil), version: version)
+                case .metadata: _ = try call(MetadataRequest(topics: version == 0 ? [] : nil), version: version)
                 case .createTopics:
                     _ = try call(CreateTopicsRequest(topics: [.init(name: "v\(version)", numPartitions: 1, replicationFactor: 1)]), version: version)
                 case .deleteTopics:
-                    _ = try call(DeleteTopicsRequest(topics: [.init(name: "nope")], topicNames: ["nope"]), version: version)
+                    let request = version >= 6 ? DeleteTopicsRequest(topics: [.init(name: "nope")]) : DeleteTopicsRequest(topicNames: ["nope"])
+                    _ = try call(request, version: version)
                 case .createPartitions: _ = try call(CreatePartitionsRequest(topics: [.init(name: "nope", count: 2)]), version: version)
                 case .describeConfigs:
                     _ = try call(DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: "0")]), version: version)
@@ -87,7 +88,8 @@ import Wire
         #expect(configs.first { $0.name == "retention.ms" }?.value == "1000")
         #expect(configs.first { $0.name == "cleanup.policy" }?.value == "delete")
         let retention = try #require(configs.first { $0.name == "retention.ms" })
-        #expect(retention.synonyms.map(\.name) == ["retention.ms", "log.retention.hours", "log.retention.ms"])
+        #expect(retention.synonyms.map(\.name) == ["retention.ms", "log.retention.hours", "log.retention.hours"])
+        #expect(retention.synonyms.map(\.source) == [1, 4, 5])
 
         let altered = try call(IncrementalAlterConfigsRequest(resources: [.init(
             resourceType: 2, resourceName: "order.created",

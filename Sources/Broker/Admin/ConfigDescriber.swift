@@ -30,8 +30,10 @@ public enum ConfigDescriber {
             for synonym in key.synonyms where config.isSet(synonym.brokerKey) {
                 synonyms.append(.init(name: synonym.brokerKey, value: config.string(synonym.brokerKey), source: .staticBroker))
             }
-            if let first = key.synonyms.first, let def = BrokerConfigKeys.byName[first.brokerKey]?.defaultValue {
-                synonyms.append(.init(name: first.brokerKey, value: def, source: .defaultConfig))
+            if let withDefault = key.synonyms.first(where: { BrokerConfigKeys.byName[$0.brokerKey]?.defaultValue != nil }),
+                let def = BrokerConfigKeys.byName[withDefault.brokerKey]?.defaultValue
+            {
+                synonyms.append(.init(name: withDefault.brokerKey, value: def, source: .defaultConfig))
             }
             let value: String?
             let source: BrokerConfig.Source

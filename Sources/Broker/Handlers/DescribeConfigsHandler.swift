@@ -39,7 +39,7 @@ struct DescribeConfigsHandler: ApiHandler {
             }
             result.configs = descriptions.map { d in
                 .init(
-                    name: d.name, value: d.value, readOnly: d.readOnly, isDefault: d.source == .defaultConfig,
+                    name: d.name, value: d.value, readOnly: d.readOnly, isDefault: context.apiVersion == 0 && d.source == .defaultConfig,
                     configSource: d.source.rawValue, isSensitive: d.isSensitive,
                     synonyms: request.includeSynonyms ? d.synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) } : [],
                     configType: d.type.describeCode,
