@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "petrel", targets: ["petrel"]),
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
         .library(name: "KafkaRecords", targets: ["KafkaRecords"]),
+        .library(name: "LogStore", targets: ["LogStore"]),
         .library(name: "Wire", targets: ["Wire"]),
     ],
     dependencies: [
@@ -36,6 +37,7 @@ let package = Package(
             dependencies: ["Wire", "CPetrel", "CZlib", "CLZ4", "CZstd", "CSnappy"],
             swiftSettings: strict),
         .target(name: "KafkaProtocol", dependencies: ["Wire"], swiftSettings: strict),
+        .target(name: "LogStore", dependencies: ["KafkaRecords", "Wire"], swiftSettings: strict),
 
         // The Kafka broker: configuration, request handlers, partitions, purgatory, controller.
         .target(name: "Broker", dependencies: ["KafkaProtocol", "KafkaRecords", "Wire"], swiftSettings: strict),
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         .testTarget(name: "KafkaRecordsTests", dependencies: ["KafkaRecords", "Wire"], swiftSettings: strict),
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol", "Wire"], swiftSettings: strict),
+        .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "KafkaRecords", "Wire"], swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaProtocol", "Wire"], swiftSettings: strict),
         .testTarget(name: "ProtocolGeneratorTests", dependencies: ["ProtocolGeneratorKit"], swiftSettings: strict),
     ]
