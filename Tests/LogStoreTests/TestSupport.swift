@@ -137,11 +137,13 @@ extension LogError {
 }
 
 /// The Kafka error name `body` fails with, or nil if it succeeds.
-func errorName<R>(_ body: () throws(LogError) -> R) -> String? {
+func errorName<R>(_ body: () throws -> R) -> String? {
     do {
         _ = try body()
         return nil
-    } catch {
+    } catch let error as LogError {
         return error.kafkaErrorName
+    } catch {
+        return "\(error)"
     }
 }
