@@ -38,6 +38,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "KafkaProtocol", dependencies: ["Wire"], swiftSettings: strict),
         .target(name: "LogStore", dependencies: ["KafkaRecords", "Wire"], swiftSettings: strict),
+        .target(name: "Network", dependencies: ["Wire"], exclude: ["README.md"], swiftSettings: strict),
 
         // The Kafka broker: configuration, request handlers, partitions, purgatory, controller.
         .target(name: "Broker", dependencies: ["KafkaProtocol", "KafkaRecords", "Wire"], swiftSettings: strict),
@@ -56,6 +57,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "Wire"], swiftSettings: strict),
         .testTarget(name: "KafkaRecordsTests", dependencies: ["KafkaRecords", "Wire"], swiftSettings: strict),
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol", "Wire"], swiftSettings: strict),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "KafkaRecords", "Wire"], swiftSettings: strict),

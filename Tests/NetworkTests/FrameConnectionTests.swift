@@ -1,0 +1,190 @@
+import Dispatch
+import Glibc
+import Testing
+
+@testable import Network
+
+extension NetworkTests {
+    @Suite struct Client {
+        @Test func roundTrip() async throws {
+            let server = try startServer(handler: EchoHandler())
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            #expect(try await connection.send([1, 2, 3]) == [1, 2, 3])
+            let large = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            #expect(try await connection.send(large) == large)
+            connection.close()
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        /// Many requests outstanding at once, completed by the server in random order: each
+        /// caller gets its own response.
+        @Test func concurrentRequestsAreMatchedInOrder() async throws {
+            let handler = TestHandler { frame, _, reply in
+                DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(Int.random(in: 0...2000))) {
+                    reply(.frame(OutgoingFrame(payload: frame)))
+                }
+            }
+            let server = try startServer(handler: handler) { $0.maxInFlightPerConnection = 8 }
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        let request = bigEndian(UInt32(index)) + [UInt8](repeating: UInt8(index % 256), count: index)
+                        return try await connection.send(request) == request
+                    }
+                }
+                for try await matched in group { #expect(matched) }
+            }
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        @Test func oneWayRequestsGetNoResponse() async throws {
+            let handler = TestHandler { frame, _, reply in
+                reply(frame.first == 0 ? .none : .frame(OutgoingFrame(payload: frame)))
+            }
+            let server = try startServer(handler: handler)
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            try await connection.sendOneWay([0, 1])
+            try await connection.sendOneWay([0, 2])
+            #expect(try await connection.send([5]) == [5])
+            #expect(server.metrics.snapshot.framesRead == 3)
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        @Test func connectionRefused() async throws {
+            let server = try startServer(handler: EchoHandler())
+            let port = server.boundPort
+            await server.shutdown(timeout: .seconds(5))
+            await #expect(throws: NetworkError.system(call: "connect to 127.0.0.1:\(port)", errno: ECONNREFUSED)) {
+                _ = try await FrameConnection.connect(host: "127.0.0.1", port: port)
+            }
+        }
+
+        @Test func serverClosingFailsWaitingRequests() async throws {
+            let handler = TestHandler { frame, _, reply in
+                if frame == [1] {
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { reply(.close(reason: "test")) }
+                } else {
+                    reply(.frame(OutgoingFrame(payload: frame)))
+                }
+            }
+            let server = try startServer(handler: handler)
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            await #expect(throws: NetworkError.connectionClosed) { _ = try await connection.send([1]) }
+            await #expect(throws: NetworkError.connectionClosed) { _ = try await connection.send([2]) }
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        /// A cancelled request throws at once; its response, when it comes, is dropped and the
+        /// next request still gets its own.
+        @Test func cancelledRequestKeepsLaterResponsesMatched() async throws {
+            let held = Box<[@Sendable (Reply) -> Void]>([])
+            let handler = TestHandler { frame, _, reply in
+                if frame == [1] { held.with { $0.append(reply) } } else { reply(.frame(OutgoingFrame(payload: frame))) }
+            }
+            let server = try startServer(handler: handler)
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            let first = Task { try await connection.send([1]) }
+            #expect(await eventually { held.current.count == 1 })
+            first.cancel()
+            await #expect(throws: NetworkError.cancelled) { _ = try await first.value }
+            held.current[0](.frame(OutgoingFrame(payload: [1])))
+            #expect(try await connection.send([2]) == [2])
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        @Test func connectTimesOut() async throws {
+            // A listener whose backlog is full does not complete new handshakes: a reliable
+            // way to make connect hang without leaving the machine.
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { Glibc.close(listener) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+            }
+            _ = listen(listener, 0)
+            let port = UInt16(bigEndian: address.sin_port)
+            var fillers: [FrameConnection] = []
+            var timedOut = false
+            for _ in 0..<8 {
+                do {
+                    fillers.append(try await FrameConnection.connect(host: "127.0.0.1", port: port, timeout: .milliseconds(300)))
+                } catch {
+                    #expect(error == .connectTimedOut(host: "127.0.0.1", port: port))
+                    timedOut = true
+                    break
+                }
+            }
+            #expect(timedOut)
+        }
+    }
+
+    @Suite struct Addresses {
+        @Test func listensOnLocalhostByName() async throws {
+            let server = try startServer(handler: EchoHandler()) { $0.listeners = [ListenerAddress(host: "localhost", port: 0)] }
+            #expect(server.boundPort != 0)
+            let connection = try await FrameConnection.connect(host: "localhost", port: server.boundPort)
+            #expect(try await connection.send([1]) == [1])
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        @Test(arguments: ["::", ""])
+        func wildcardListenerTakesIPv4AndIPv6(host: String) async throws {
+            let seen = Box<[String]>([])
+            let handler = TestHandler { frame, info, reply in
+                seen.with { $0.append(info.remoteHost) }
+                reply(.frame(OutgoingFrame(payload: frame)))
+            }
+            let server = try startServer(handler: handler) { $0.listeners = [ListenerAddress(host: host, port: 0)] }
+            let v4 = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            #expect(try await v4.send([4]) == [4])
+            let v6 = try await FrameConnection.connect(host: "::1", port: server.boundPort)
+            #expect(try await v6.send([6]) == [6])
+            #expect(seen.current == ["127.0.0.1", "::1"])
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        @Test func ipv4WildcardListener() async throws {
+            let server = try startServer(handler: EchoHandler()) { $0.listeners = [ListenerAddress(host: "0.0.0.0", port: 0)] }
+            #expect(server.boundListeners.first?.host == "0.0.0.0")
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            #expect(try await connection.send([1]) == [1])
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        @Test func severalNamedListeners() async throws {
+            let names = Box<[String]>([])
+            let handler = TestHandler { frame, info, reply in
+                names.with { $0.append(info.listenerName) }
+                reply(.frame(OutgoingFrame(payload: frame)))
+            }
+            let server = try startServer(handler: handler) {
+                $0.listeners = [ListenerAddress(name: "PLAINTEXT", host: "127.0.0.1", port: 0),
+                                ListenerAddress(name: "INTERNAL", host: "::1", port: 0)]
+            }
+            let plaintext = try #require(server.boundPort(listener: "PLAINTEXT"))
+            let internalPort = try #require(server.boundPort(listener: "INTERNAL"))
+            #expect(server.boundListeners.map(\.host) == ["127.0.0.1", "::1"])
+            _ = try await FrameConnection.connect(host: "127.0.0.1", port: plaintext).send([1])
+            _ = try await FrameConnection.connect(host: "::1", port: internalPort).send([2])
+            #expect(names.current == ["PLAINTEXT", "INTERNAL"])
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        @Test func unresolvableHost() {
+            #expect(throws: NetworkError.self) {
+                try TCPServer(configuration: ServerConfiguration(host: "no-such-host.invalid", port: 0), handler: EchoHandler()).start()
+            }
+        }
+
+        @Test func invalidConfigurationIsRefused() {
+            var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+            configuration.numNetworkThreads = 0
+            #expect(throws: NetworkError.self) { try TCPServer(configuration: configuration, handler: EchoHandler()) }
+        }
+    }
+}

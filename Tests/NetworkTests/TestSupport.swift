@@ -1,0 +1,224 @@
+import Dispatch
+import Glibc
+import Synchronization
+import Testing
+import Wire
+
+@testable import Network
+
+/// Every network test: one at a time (several count descriptors or connections of the whole
+/// process), each bounded in time.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct NetworkTests {}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: Handlers
+
+/// Answers every frame with itself.
+struct EchoHandler: FrameHandler {
+    func handle(frame: [UInt8], from connection: ConnectionInfo, reply: @escaping @Sendable (Reply) -> Void) {
+        reply(.frame(OutgoingFrame(payload: frame)))
+    }
+}
+
+/// A handler made of closures.
+struct TestHandler: FrameHandler {
+    let onFrame: @Sendable ([UInt8], ConnectionInfo, @escaping @Sendable (Reply) -> Void) -> Void
+    var onClosed: (@Sendable (ConnectionInfo) -> Void)? = nil
+
+    func handle(frame: [UInt8], from connection: ConnectionInfo, reply: @escaping @Sendable (Reply) -> Void) {
+        onFrame(frame, connection, reply)
+    }
+
+    func connectionClosed(_ connection: ConnectionInfo) {
+        onClosed?(connection)
+    }
+}
+
+/// Keeps what the server logs, to check each cause is reported.
+final class LogRecorder: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var sink: @Sendable (String) -> Void { { [self] line in lines.withLock { $0.append(line) } } }
+    var all: [String] { lines.withLock { $0 } }
+
+    func count(containing text: String) -> Int {
+        all.filter { $0.contains(text) }.count
+    }
+}
+
+/// A counter and a list shared with handlers.
+final class Box<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func with<R: Sendable>(_ body: @Sendable (inout Value) -> R) -> R { value.withLock { body(&$0) } }
+    var current: Value { value.withLock { $0 } }
+}
+
+// MARK: Running a server
+
+func startServer(
+    handler: any FrameHandler, log: LogRecorder = LogRecorder(), _ configure: (inout ServerConfiguration) -> Void = { _ in }
+) throws -> TCPServer {
+    var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
+    configuration.log = log.sink
+    configure(&configuration)
+    let server = try TCPServer(configuration: configuration, handler: handler)
+    try server.start()
+    return server
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
+
+/// Entries of /proc/self/fd, not counting the directory's own descriptor.
+func openDescriptorCount() -> Int {
+    guard let directory = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(directory) }
+    var count = 0
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { count += 1 }
+    }
+    return count - 1
+}
+
+func bigEndian(_ value: UInt32) -> [UInt8] {
+    [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+}
+
+func uint32(_ bytes: [UInt8]) -> UInt32 {
+    bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
+}
+
+// MARK: A blocking test client
+
+/// A plain blocking socket with send and receive timeouts, to talk to the server byte by byte
+/// and see exactly when it closes. Tests run one at a time, so blocking here is bounded.
+final class RawClient {
+    private(set) var fd: Int32
+
+    init(host: String = "127.0.0.1", port: UInt16, receiveBuffer: Int32? = nil, timeoutSeconds: Int = 5) throws {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        let family: Int32
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            family = AF_INET
+        } else if inet_pton(AF_INET6, host, &v6) == 1 {
+            family = AF_INET6
+        } else {
+            throw TestFailure("not a numeric host: \(host)")
+        }
+        fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let status: Int32
+        if family == AF_INET {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr = v4
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        } else {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            address.sin6_addr = v6
+            status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+        if status != 0 {
+            let code = errno
+            Glibc.close(fd)
+            fd = -1
+            throw TestFailure("connect to \(host):\(port): \(String(cString: strerror(code)))")
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 {
+                if errno == EINTR { continue }
+                throw TestFailure("send: \(String(cString: strerror(errno)))")
+            }
+            offset += sent
+        }
+    }
+
+    func sendFrame(_ payload: [UInt8]) throws {
+        try send(bigEndian(UInt32(payload.count)) + payload)
+    }
+
+    /// Exactly `count` bytes; nil if the peer closed first. Throws on timeout.
+    func read(_ count: Int) throws -> [UInt8]? {
+        var result = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = result.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, count - filled, 0) }
+            if got == 0 { return nil }
+            if got < 0 {
+                if errno == EINTR { continue }
+                if errno == ECONNRESET { return nil }
+                throw TestFailure("recv after \(filled) of \(count) bytes: \(String(cString: strerror(errno)))")
+            }
+            filled += got
+        }
+        return result
+    }
+
+    func readFrame() throws -> [UInt8]? {
+        guard let header = try read(4) else { return nil }
+        let size = Int(uint32(header))
+        return try read(size)
+    }
+
+    /// True when the peer closes (EOF or reset) within `timeout`; data read meanwhile is
+    /// dropped.
+    func closedByPeer(within timeout: Duration = .seconds(3)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 50)
+            if ready <= 0 { continue }
+            let got = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+            if got == 0 || (got < 0 && errno == ECONNRESET) { return true }
+        }
+        return false
+    }
+
+    /// True if nothing arrives (and the connection stays open) for `duration`.
+    func staysQuiet(for duration: Duration) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        return poll(&poller, 1, milliseconds) == 0
+    }
+}
