@@ -19,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian: zlib1g-dev, liblz4-dev, libzstd-dev, libsnappy-dev).
@@ -41,7 +42,13 @@ let package = Package(
         .target(name: "Network", dependencies: ["Wire"], exclude: ["README.md"], swiftSettings: strict),
 
         // The Kafka broker: configuration, request handlers, partitions, purgatory, controller.
-        .target(name: "Broker", dependencies: ["KafkaProtocol", "KafkaRecords", "Wire"], swiftSettings: strict),
+        .target(
+            name: "Broker",
+            dependencies: [
+                "KafkaProtocol", "KafkaRecords", "LogStore", "Network", "Wire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
 
         // JSON message specs -> Swift. Run: swift run ProtocolGenerator <specs dir> Sources/KafkaProtocol/Generated
         .target(name: "ProtocolGeneratorKit", swiftSettings: strict),
@@ -50,9 +57,11 @@ let package = Package(
         .executableTarget(
             name: "petrel",
             dependencies: [
+                "Broker",
                 "KafkaProtocol",
                 "KafkaRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 

@@ -169,8 +169,11 @@ public final class LogManager: Sendable {
             return counts.indices.min { counts[$0] < counts[$1] } ?? 0
         }
         let path = options.logDirs[dirIndex] + "/" + tp.directoryName
+        // A new log: nothing to recover, so recovery point 0 (a directory left with data would
+        // then be scanned from the start, the safe side).
         let (log, _) = try Log.open(
-            directory: path, topicPartition: tp, config: config, cleanShutdown: true, topicId: topicId, environment: environment)
+            directory: path, topicPartition: tp, config: config, checkpoints: LogCheckpoints(recoveryPoint: 0),
+            cleanShutdown: true, topicId: topicId, environment: environment)
         return state.withLock { s -> Log in
             if let raced = s.logs[tp] { return raced.log }
             s.logs[tp] = Entry(log: log, dirIndex: dirIndex)

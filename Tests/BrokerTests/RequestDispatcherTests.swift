@@ -9,7 +9,7 @@ import Wire
 struct FixedClusterHandler: ApiHandler {
     let versions: ClosedRange<Int16> = 0...1
     func handle(_ request: DescribeClusterRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<DescribeClusterResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<DescribeClusterResponse>) -> Void) {
         respond(.of(DescribeClusterResponse(clusterId: "test-cluster", controllerId: 7)))
     }
 }

@@ -79,3 +79,86 @@ def decode_requests(frames_hex):
         [petrel_bin(), "dev", "decode-request"], input="\n".join(frames_hex) + "\n",
         capture_output=True, text=True, timeout=60, check=True)
     return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """A real `petrel broker` process on a free loopback port with its own log directory."""
+
+    def __init__(self, tmp_path, overrides=None, log_dir=None, port=None):
+        self.port = port or free_port()
+        self.log_dir = log_dir or (tmp_path / f"logs-{self.port}")
+        self.config_path = tmp_path / f"server-{self.port}.properties"
+        lines = {
+            "broker.id": "0",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "log.dirs": str(self.log_dir),
+            "num.partitions": "3",
+        }
+        lines.update(overrides or {})
+        self.config_path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
+        self.output_path = tmp_path / f"broker-{self.port}-{time.monotonic_ns()}.log"
+        self.output = open(self.output_path, "w")
+        self.process = subprocess.Popen([petrel_bin(), "broker", str(self.config_path)],
+                                        stdout=self.output, stderr=subprocess.STDOUT)
+        self.address = f"127.0.0.1:{self.port}"
+        self._wait_ready()
+
+    def _wait_ready(self, timeout=20):
+        import socket
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"broker exited with {self.process.returncode}: {self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"broker did not listen within {timeout}s: {self.log()}")
+
+    def log(self):
+        self.output.flush()
+        return self.output_path.read_text()
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def stop(self, sig=None):
+        import signal as _signal
+        if self.process.poll() is None:
+            self.process.send_signal(sig or _signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.output.close()
+        return self.process.returncode
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path)
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def broker_factory(tmp_path):
+    brokers = []
+
+    def make(**kwargs):
+        b = Broker(tmp_path, **kwargs)
+        brokers.append(b)
+        return b
+
+    yield make
+    for b in brokers:
+        b.stop()

@@ -9,7 +9,7 @@ struct AlterConfigsHandler: ApiHandler {
     let admin: TopicAdmin
 
     func handle(_ request: AlterConfigsRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<AlterConfigsResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<AlterConfigsResponse>) -> Void) {
         let results = request.resources.map { resource -> AlterConfigsResponse.AlterConfigsResourceResponse in
             var result = AlterConfigsResponse.AlterConfigsResourceResponse(resourceType: resource.resourceType, resourceName: resource.resourceName)
             switch ConfigResource(rawValue: resource.resourceType) {

@@ -8,7 +8,7 @@ struct CreatePartitionsHandler: ApiHandler {
     let admin: TopicAdmin
 
     func handle(_ request: CreatePartitionsRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<CreatePartitionsResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<CreatePartitionsResponse>) -> Void) {
         let results = request.topics.map { topic -> CreatePartitionsResponse.CreatePartitionsTopicResult in
             let outcome = admin.createPartitions(
                 topic: topic.name, count: topic.count, assignments: topic.assignments?.map(\.brokerIds),

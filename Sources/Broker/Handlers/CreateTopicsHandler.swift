@@ -12,7 +12,7 @@ struct CreateTopicsHandler: ApiHandler {
     let config: BrokerConfig
 
     func handle(_ request: CreateTopicsRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<CreateTopicsResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<CreateTopicsResponse>) -> Void) {
         let names = request.topics.map(\.name)
         let duplicated = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
         var results: [CreateTopicsResponse.CreatableTopicResult] = []

@@ -9,7 +9,7 @@ struct DeleteTopicsHandler: ApiHandler {
     let admin: TopicAdmin
 
     func handle(_ request: DeleteTopicsRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<DeleteTopicsResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<DeleteTopicsResponse>) -> Void) {
         let targets: [(name: String?, id: Uuid)] = context.apiVersion >= 6
             ? request.topics.map { ($0.name, $0.topicId) }
             : request.topicNames.map { ($0, Uuid.zero) }

@@ -8,7 +8,7 @@ struct DescribeClusterHandler: ApiHandler {
     let cluster: any ClusterView
 
     func handle(_ request: DescribeClusterRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<DescribeClusterResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<DescribeClusterResponse>) -> Void) {
         if context.apiVersion >= 1 && request.endpointType != 1 {
             return respond(.of(DescribeClusterResponse(
                 errorCode: ErrorCode.mismatchedEndpointType.rawValue,

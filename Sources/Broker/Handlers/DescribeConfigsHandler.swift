@@ -12,7 +12,7 @@ struct DescribeConfigsHandler: ApiHandler {
     let brokerId: Int32
 
     func handle(_ request: DescribeConfigsRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<DescribeConfigsResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<DescribeConfigsResponse>) -> Void) {
         let results = request.resources.map { resource -> DescribeConfigsResponse.DescribeConfigsResult in
             var result = DescribeConfigsResponse.DescribeConfigsResult(resourceType: resource.resourceType, resourceName: resource.resourceName)
             let descriptions: [ConfigDescription]

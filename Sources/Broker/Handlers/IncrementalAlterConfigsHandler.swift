@@ -9,7 +9,7 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
     let config: BrokerConfig
 
     func handle(_ request: IncrementalAlterConfigsRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<IncrementalAlterConfigsResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<IncrementalAlterConfigsResponse>) -> Void) {
         let results = request.resources.map { resource -> IncrementalAlterConfigsResponse.AlterConfigsResourceResponse in
             var result = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse(
                 resourceType: resource.resourceType, resourceName: resource.resourceName)

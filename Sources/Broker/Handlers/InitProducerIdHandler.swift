@@ -11,7 +11,7 @@ struct InitProducerIdHandler: ApiHandler {
     let log: @Sendable (String) -> Void
 
     func handle(_ request: InitProducerIdRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<InitProducerIdResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<InitProducerIdResponse>) -> Void) {
         if let transactionalId = request.transactionalId {
             log("InitProducerId from \(context.clientId ?? "?") for transactional id '\(transactionalId)' refused: transactions are not supported yet")
             return respond(.of(InitProducerIdResponse(errorCode: ErrorCode.invalidRequest.rawValue, producerId: -1, producerEpoch: -1)))

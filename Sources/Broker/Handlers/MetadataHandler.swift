@@ -15,7 +15,7 @@ struct MetadataHandler: ApiHandler {
     let config: BrokerConfig
 
     func handle(_ request: MetadataRequest, context: RequestContext,
-                respond: @escaping @Sendable (Reply<MetadataResponse>) -> Void) {
+                respond: @escaping @Sendable (ApiReply<MetadataResponse>) -> Void) {
         let version = context.apiVersion
         let registry = admin.registry
         var topics: [MetadataResponse.MetadataResponseTopic] = []

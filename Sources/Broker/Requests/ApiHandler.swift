@@ -11,18 +11,18 @@ public protocol ApiHandler: Sendable {
     associatedtype Request: KafkaRequest
     /// The versions served, within `Request.versions`, consistent with one Kafka release.
     var versions: ClosedRange<Int16> { get }
-    func handle(_ request: Request, context: RequestContext, respond: @escaping @Sendable (Reply<Request.Response>) -> Void)
+    func handle(_ request: Request, context: RequestContext, respond: @escaping @Sendable (ApiReply<Request.Response>) -> Void)
 }
 
 /// What a handler answers: a response (with anything that must live until it is sent, such as
 /// the segment files whose regions it splices in), no response at all (Produce with acks=0), or
 /// a request to close the connection.
-public enum Reply<Response: KafkaResponse>: Sendable {
+public enum ApiReply<Response: KafkaResponse>: Sendable {
     case response(Response, keepAlive: (any Sendable)? = nil)
     case noResponse
     case closeConnection(reason: String)
 
-    public static func of(_ response: Response) -> Reply { .response(response, keepAlive: nil) }
+    public static func of(_ response: Response) -> ApiReply { .response(response, keepAlive: nil) }
 }
 
 extension ApiHandler {

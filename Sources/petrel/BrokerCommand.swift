@@ -1,0 +1,57 @@
+import ArgumentParser
+import Broker
+import Dispatch
+import Foundation
+import Logging
+
+/// `petrel broker server.properties [--override key=value …]`: runs one Kafka broker in the
+/// foreground until SIGTERM or SIGINT, then shuts down cleanly.
+struct BrokerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "Run a Kafka broker (server.properties with Kafka's keys; KAFKA_* environment overrides).")
+
+    @Argument(help: "Path of the server.properties file.") var config: String
+    @Option(name: .customLong("override"), help: "Set a configuration key, as key=value (repeatable).") var overrides: [String] = []
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "petrel.broker")
+        let brokerConfig: BrokerConfig
+        do {
+            brokerConfig = try BrokerConfig.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let server: KafkaServer
+        do {
+            server = try KafkaServer(config: brokerConfig, logger: logger)
+            try server.start()
+        } catch {
+            logger.critical("cannot start the broker: \(error)")
+            throw ExitCode.failure
+        }
+        let done = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                logger.info("received signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
+                Task {
+                    await server.shutdown()
+                    done.signal()
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        // The main thread has nothing else to do: the broker runs on its own threads and queues.
+        done.wait()
+        withExtendedLifetime(sources) {}
+    }
+}
