@@ -22,5 +22,5 @@ struct BatchInfo: Sendable, Equatable {
         self.partitionLeaderEpoch = header.partitionLeaderEpoch
     }
 
-    var nextOffset: Int64 { lastOffset + 1 }
+    var nextOffset: Int64 { lastOffset &+ 1 }
 }

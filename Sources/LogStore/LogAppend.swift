@@ -88,7 +88,7 @@ extension Log {
                     } catch {
                         throw LogError.corruptMessage("\(error)")
                     }
-                    let delta = batch.lastOffset - batch.baseOffset
+                    let delta = batch.lastOffset &- batch.baseOffset  // the header's lastOffsetDelta
                     batches[index].baseOffset = next
                     batches[index].lastOffset = next + delta
                     batches[index].partitionLeaderEpoch = options.leaderEpoch
@@ -183,8 +183,9 @@ extension Log {
             guard header.lastOffsetDelta >= 0 else {
                 throw LogError.invalidRecord("batch at position \(position) has lastOffsetDelta \(header.lastOffsetDelta)")
             }
-            if !options.assignOffsets, header.baseOffset < 0 {
-                throw LogError.invalidRecord("batch at position \(position) has offset \(header.baseOffset)")
+            // A follower's offsets must be non-negative and must not wrap past Int64.max.
+            if !options.assignOffsets, header.baseOffset < 0 || header.lastOffset < header.baseOffset || header.lastOffset == .max {
+                throw LogError.invalidRecord("batch at position \(position) has offsets \(header.baseOffset)...\(header.lastOffset)")
             }
             batches.append(BatchInfo(position: position, header: header))
             position += total

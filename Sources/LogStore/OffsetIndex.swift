@@ -19,7 +19,7 @@ struct OffsetPosition: IndexEntry, CustomStringConvertible {
         let relative = raw.loadBE(Int32.self, at: 0)
         let position = raw.loadBE(Int32.self, at: 4)
         if relative == 0 && position == 0 { return nil }
-        self.init(offset: baseOffset + Int64(relative), position: position)
+        self.init(offset: baseOffset &+ Int64(relative), position: position)
     }
 
     func encode(baseOffset: Int64, into bytes: inout [UInt8]) {

@@ -81,8 +81,10 @@ extension LogSegment {
                 problem = "batch at position \(position): \(error)"
                 break scan
             }
-            guard header.lastOffsetDelta >= 0, header.baseOffset >= expected,
-                header.lastOffset - baseOffset <= Int64(Int32.max)
+            // Checked without arithmetic that could overflow on garbage offsets.
+            let relative = header.baseOffset.subtractingReportingOverflow(baseOffset)
+            guard header.lastOffsetDelta >= 0, header.baseOffset >= expected, !relative.overflow,
+                relative.partialValue <= Int64(Int32.max) - Int64(header.lastOffsetDelta)
             else {
                 problem = "batch at position \(position) has offsets \(header.baseOffset)...\(header.lastOffset), expected at least \(expected) within the segment"
                 break

@@ -19,7 +19,7 @@ struct TimestampOffset: IndexEntry, CustomStringConvertible {
         let timestamp = raw.loadBE(Int64.self, at: 0)
         let relative = raw.loadBE(Int32.self, at: 8)
         if timestamp == 0 && relative == 0 { return nil }
-        self.init(timestamp: timestamp, offset: baseOffset + Int64(relative))
+        self.init(timestamp: timestamp, offset: baseOffset &+ Int64(relative))
     }
 
     func encode(baseOffset: Int64, into bytes: inout [UInt8]) {
