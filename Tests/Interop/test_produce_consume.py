@@ -329,3 +329,28 @@ def test_idempotent_producer_survives_cut_connections(broker_factory, client):
         assert got == list(range(n))
     finally:
         proxy.close()
+
+
+def test_create_time_bounds(broker):
+    ck = pytest.importorskip("confluent_kafka")
+    create(broker, "recent.only", partitions=1, config={"message.timestamp.before.max.ms": "3600000"})
+    outcomes = []
+    p = ck.Producer({"bootstrap.servers": broker.address, "linger.ms": 0})
+    p.produce("recent.only", value=b"old", timestamp=BASE_TS, on_delivery=lambda e, m: outcomes.append(e))
+    p.flush(10)
+    p.produce("recent.only", value=b"now", on_delivery=lambda e, m: outcomes.append(e))
+    p.flush(10)
+    assert outcomes[0] is not None and outcomes[0].code() == ck.KafkaError.INVALID_TIMESTAMP
+    assert outcomes[1] is None
+
+
+def test_log_append_time(broker):
+    ck = pytest.importorskip("confluent_kafka")
+    create(broker, "stamped", partitions=1, config={"message.timestamp.type": "LogAppendTime"})
+    p = ck.Producer({"bootstrap.servers": broker.address})
+    before = int(time.time() * 1000)
+    p.produce("stamped", value=b"v", timestamp=BASE_TS)
+    assert p.flush(10) == 0
+    [m] = consume_confluent(broker, "stamped", 1)
+    kind, ts = m.timestamp()
+    assert kind == ck.TIMESTAMP_LOG_APPEND_TIME and ts >= before - 1000

@@ -77,17 +77,39 @@ struct ProduceHandler: ApiHandler {
             case .success(let b): batch = b
             }
         }
+        if logConfig.messageTimestampType == .createTime, let problem = timestampProblem(header, topic: tp.topic) {
+            return .failure(.init(.invalidTimestamp, problem))
+        }
         if acks == -1 {
-            let required = Int(TopicDefaults.value(for: "min.insync.replicas", in: config) ?? "1") ?? 1
-            let topicRequired = replicas.minInsyncReplicas(topic: tp.topic) ?? required
-            if partition.isrCount < topicRequired {
+            let required = Int(replicas.topicSetting(tp.topic, "min.insync.replicas") ?? "1") ?? 1
+            if partition.isrCount < required {
                 return .failure(.init(.notEnoughReplicas,
-                    "The size of the current ISR \(partition.isrCount) is insufficient to satisfy the min.isr requirement of \(topicRequired) for partition \(tp)"))
+                    "The size of the current ISR \(partition.isrCount) is insufficient to satisfy the min.isr requirement of \(required) for partition \(tp)"))
             }
         }
         let result = partition.appendAsLeader(&batch, header: header)
         if case .success = result { replicas.fetchPurgatory.notifyAppend(tp) }
         return result
+    }
+}
+
+extension ProduceHandler {
+    /// `message.timestamp.before.max.ms` / `after.max.ms` (KIP-937) on CreateTime batches: the
+    /// batch's timestamps must lie within those bounds of the broker's clock (INVALID_TIMESTAMP).
+    func timestampProblem(_ header: RecordBatchHeader, topic: String) -> String? {
+        let before = Int64(replicas.topicSetting(topic, "message.timestamp.before.max.ms") ?? "") ?? .max
+        let after = Int64(replicas.topicSetting(topic, "message.timestamp.after.max.ms") ?? "") ?? .max
+        if before == .max && after == .max { return nil }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for ts in [header.baseTimestamp, header.maxTimestamp] where ts >= 0 {
+            if before != .max && ts < now - before {
+                return "Timestamp \(ts) of message is before the broker's time \(now) by more than message.timestamp.before.max.ms (\(before))"
+            }
+            if after != .max && ts > now + after {
+                return "Timestamp \(ts) of message is after the broker's time \(now) by more than message.timestamp.after.max.ms (\(after))"
+            }
+        }
+        return nil
     }
 }
 

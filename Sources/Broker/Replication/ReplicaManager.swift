@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import KafkaProtocol
 import LogStore
@@ -17,6 +18,7 @@ public final class ReplicaManager: Sendable {
     let partitions = Mutex<[TopicPartition: Partition]>([:])
     /// Each topic's overrides, for the settings the broker applies itself (min.insync.replicas).
     let topicOverrides = Mutex<[String: [String: String]]>([:])
+    let stopped = Atomic<Bool>(false)
     /// Parked fetches, completed by appends or timers.
     public let fetchPurgatory: FetchPurgatory
 
@@ -92,15 +94,39 @@ public final class ReplicaManager: Sendable {
 
     public func partition(_ tp: TopicPartition) -> Partition? { partitions.withLock { $0[tp] } }
 
-    /// A topic's own `min.insync.replicas`, if it sets one.
-    func minInsyncReplicas(topic: String) -> Int? {
-        topicOverrides.withLock { $0[topic]?["min.insync.replicas"] }.flatMap { Int($0) }
+    /// A topic setting the broker applies itself (not the log store): the topic's override,
+    /// else the broker's default for it.
+    func topicSetting(_ topic: String, _ key: String) -> String? {
+        topicOverrides.withLock { $0[topic]?[key] } ?? TopicDefaults.value(for: key, in: config)
+    }
+
+    /// Forgets idle producers (`producer.id.expiration.ms`) on every partition.
+    func expireProducers(now: Int64) {
+        let expiration = config.int64("producer.id.expiration.ms")
+        for partition in allPartitions {
+            partition.state.withLock { $0.producers.expire(now: now, expirationMs: expiration) }
+        }
+    }
+
+    /// Runs producer expiry every `producer.id.expiration.check.interval.ms` until shutdown.
+    public func startMaintenance() {
+        let interval = max(1, config.int("producer.id.expiration.check.interval.ms"))
+        let queue = DispatchQueue(label: "petrel.replica-maintenance")
+        @Sendable func tick() {
+            queue.asyncAfter(deadline: .now() + .milliseconds(interval)) { [weak self] in
+                guard let self, !self.stopped.load(ordering: .acquiring) else { return }
+                self.expireProducers(now: Int64(Date().timeIntervalSince1970 * 1000))
+                tick()
+            }
+        }
+        tick()
     }
 
     public var allPartitions: [Partition] { partitions.withLock { Array($0.values) } }
 
     /// Snapshots producer state, flushes and closes every log (clean shutdown).
     public func shutdown() {
+        stopped.store(true, ordering: .releasing)
         for partition in allPartitions {
             partition.snapshotProducers(directory: partition.log.directory)
         }

@@ -88,6 +88,7 @@ public final class KafkaServer: Sendable {
     /// Opens the listeners; returns once they accept connections.
     public func start() throws {
         replicas.logManager.startup()
+        replicas.startMaintenance()
         var configuration = ServerConfiguration(listeners: listeners.map {
             ListenerAddress(name: $0.name, host: $0.host.isEmpty ? "0.0.0.0" : $0.host, port: $0.port)
         })

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Produce and consume throughput of a Petrel broker with a real client (confluent-kafka,
+librdkafka), beside the same client against librdkafka's in-process mock cluster measured in
+the same run (an in-memory Kafka with no disk: an upper bound for a real broker on this machine).
+
+Usage: python3 Benchmarks/broker/broker_bench.py [--messages 1000000] [--petrel .build/release/petrel]
+Prints a Markdown table; figures are ratios to the mock measured in the same run.
+"""
+import argparse
+import ctypes
+import glob
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import confluent_kafka as ck
+from confluent_kafka.admin import AdminClient, NewTopic
+
+PARTITIONS = 3
+CHUNK = 40_000  # the mock keeps only the newest ~5 MiB per partition: consume in chunks
+
+
+def start_mock(topic):
+    libs = glob.glob(os.path.join(os.path.dirname(ck.__file__), "..", "confluent_kafka.libs", "librdkafka*.so*"))
+    lib = ctypes.CDLL(libs[0])
+    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
+    lib.rd_kafka_new.restype = ctypes.c_void_p
+    lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+    lib.rd_kafka_mock_cluster_new.restype = ctypes.c_void_p
+    lib.rd_kafka_mock_cluster_new.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.rd_kafka_mock_topic_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
+    lib.rd_kafka_mock_cluster_bootstraps.restype = ctypes.c_char_p
+    lib.rd_kafka_mock_cluster_bootstraps.argtypes = [ctypes.c_void_p]
+    errstr = ctypes.create_string_buffer(512)
+    rk = lib.rd_kafka_new(0, lib.rd_kafka_conf_new(), errstr, 512)
+    mock = lib.rd_kafka_mock_cluster_new(rk, 1)
+    lib.rd_kafka_mock_topic_create(mock, topic.encode(), PARTITIONS, 1)
+    return (lib, rk, mock), lib.rd_kafka_mock_cluster_bootstraps(mock).decode()
+
+
+def start_petrel(binary, topic):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="petrel-bench-")
+    config = os.path.join(workdir, "server.properties")
+    with open(config, "w") as f:
+        f.write(f"broker.id=0\nlisteners=PLAINTEXT://127.0.0.1:{port}\nlog.dirs={workdir}/logs\n")
+    proc = subprocess.Popen([binary, "broker", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    address = f"127.0.0.1:{port}"
+    admin = AdminClient({"bootstrap.servers": address})
+    admin.create_topics([NewTopic(topic, PARTITIONS, 1), NewTopic(topic + "-c", PARTITIONS, 1)])[topic].result(10)
+    time.sleep(0.5)
+    return (proc, workdir), address
+
+
+def produce(bootstrap, topic, n, size, latencies):
+    p = ck.Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": 1, "compression.type": "none",
+                     "queue.buffering.max.messages": 2_000_000, "queue.buffering.max.kbytes": 2_000_000})
+    payload = b"x" * size
+    sample = max(1, n // 20_000)
+
+    def report(err, msg):
+        if err is not None:
+            raise RuntimeError(err)
+        latencies.append(msg.latency())
+
+    start = time.perf_counter()
+    for i in range(n):
+        while True:
+            try:
+                if i % sample == 0:
+                    p.produce(topic, payload, on_delivery=report)
+                else:
+                    p.produce(topic, payload)
+                break
+            except BufferError:
+                p.poll(0.01)
+        if i % 10_000 == 0:
+            p.poll(0)
+    remaining = p.flush(120)
+    elapsed = time.perf_counter() - start
+    if remaining:
+        raise RuntimeError(f"{remaining} messages not delivered")
+    return elapsed
+
+
+def consume(bootstrap, topic, n, size):
+    """Produces and consumes `n` messages in chunks; returns the seconds spent consuming."""
+    consumer = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": "bench", "enable.auto.commit": False,
+                            "fetch.wait.max.ms": 10, "auto.offset.reset": "latest"})
+    spent = 0.0
+    done = 0
+    positions = {}
+    payload = b"y" * size
+    while done < n:
+        chunk = min(CHUNK, n - done)
+        p = ck.Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": 1})
+        for _ in range(chunk):
+            while True:
+                try:
+                    p.produce(topic, payload)
+                    break
+                except BufferError:
+                    p.poll(0.01)
+        p.flush(60)
+        low_high = {}
+        for part in range(PARTITIONS):
+            low_high[part] = consumer.get_watermark_offsets(ck.TopicPartition(topic, part), timeout=10)
+        consumer.assign([ck.TopicPartition(topic, part, positions.get(part, max(low_high[part][0], low_high[part][1] - chunk)))
+                         for part in range(PARTITIONS)])
+        target = sum(h - positions.get(part, max(lo, h - chunk)) for part, (lo, h) in low_high.items())
+        got = 0
+        start = time.perf_counter()
+        while got < target:
+            for m in consumer.consume(10_000, 1.0):
+                if not m.error():
+                    got += 1
+                    positions[m.partition()] = m.offset() + 1
+        spent += time.perf_counter() - start
+        done += chunk
+    consumer.close()
+    return spent
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--petrel", default=".build/release/petrel")
+    args = parser.parse_args()
+    rows = []
+    for size in (100, 1024):
+        n = args.messages if size == 100 else args.messages // 4
+        results = {}
+        for target in ("mock", "petrel"):
+            topic = f"bench-{size}"
+            handle, bootstrap = start_mock(topic) if target == "mock" else start_petrel(args.petrel, topic)
+            try:
+                latencies = []
+                print(f"{target}: producing {n:,} x {size} B ...", file=sys.stderr, flush=True)
+                produce_s = produce(bootstrap, topic, n, size, latencies)
+                print(f"{target}: consuming {n:,} x {size} B ...", file=sys.stderr, flush=True)
+                if target == "mock":
+                    handle[0].rd_kafka_mock_topic_create(handle[2], (topic + "-c").encode(), PARTITIONS, 1)
+                consume_s = consume(bootstrap, topic + "-c", n, size)
+                latencies.sort()
+                results[target] = {
+                    "produce": n / produce_s, "produce_mb": n * size / produce_s / 1e6,
+                    "p50": statistics.median(latencies) * 1000, "p99": latencies[int(len(latencies) * 0.99)] * 1000,
+                    "consume": n / consume_s, "consume_mb": n * size / consume_s / 1e6,
+                }
+            finally:
+                if target == "petrel":
+                    proc, workdir = handle
+                    proc.terminate()
+                    proc.wait(30)
+                    shutil.rmtree(workdir, ignore_errors=True)
+        rows.append((size, n, results))
+    print("| records | target | produce rec/s | produce MB/s | p50 ms | p99 ms | consume rec/s | consume MB/s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for size, n, results in rows:
+        for target in ("mock", "petrel"):
+            r = results[target]
+            print(f"| {n:,} × {size} B | {target} | {r['produce']:,.0f} | {r['produce_mb']:,.1f} | {r['p50']:.2f} | {r['p99']:.2f} "
+                  f"| {r['consume']:,.0f} | {r['consume_mb']:,.1f} |")
+        m, p = results["mock"], results["petrel"]
+        print(f"| {n:,} × {size} B | petrel / mock | {p['produce'] / m['produce']:.2f} | | | | {p['consume'] / m['consume']:.2f} | |")
+
+
+if __name__ == "__main__":
+    main()
