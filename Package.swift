@@ -38,7 +38,7 @@ let package = Package(
             dependencies: ["Wire", "CPetrel", "CZlib", "CLZ4", "CZstd", "CSnappy"],
             swiftSettings: strict),
         .target(name: "KafkaProtocol", dependencies: ["Wire"], swiftSettings: strict),
-        .target(name: "LogStore", dependencies: ["KafkaRecords", "Wire"], swiftSettings: strict),
+        .target(name: "LogStore", dependencies: ["KafkaRecords", "Wire"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Network", dependencies: ["Wire"], exclude: ["README.md"], swiftSettings: strict),
 
         // The Kafka broker: configuration, request handlers, partitions, purgatory, controller.

@@ -28,5 +28,17 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // LogStore append and read throughput beside raw write()/sendfile() baselines, printed as
+        // a table with ratios (a plain executable: ordo-one's output has no side-by-side ratio).
+        // Run: swift run -c release LogStoreBenchmarks
+        .executableTarget(
+            name: "LogStoreBenchmarks",
+            dependencies: [
+                .product(name: "LogStore", package: rootIdentity),
+                .product(name: "KafkaRecords", package: rootIdentity),
+            ],
+            path: "Benchmarks/LogStoreBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

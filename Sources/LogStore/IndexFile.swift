@@ -20,8 +20,12 @@ protocol IndexEntry: Sendable, Equatable {
 /// An index file of fixed-size entries, kept in memory after the first use.
 ///
 /// The file is preallocated to `maxEntries` slots (`segment.index.bytes`) while its segment is
-/// active, so appending an entry is one small `pwrite` and "index full" is a roll condition; it
-/// is trimmed to the entries in use when the segment rolls or the log closes. Entries are read
+/// active ("index full" is a roll condition) and trimmed to the entries in use when the segment
+/// rolls or the log closes. New entries go to memory at once and to the file in groups
+/// (`writeBehindEntries` at a time, and always before an fsync, a trim or a truncation): an
+/// append then costs no system call for its index entry, which is what Kafka's memory-mapped
+/// indexes buy it. A crash can lose only entries of data that was not flushed either, and
+/// recovery rebuilds the indexes of every segment past the recovery point. Entries are read
 /// lazily: opening thousands of partitions reads no index. An index is derived data: a file
 /// that is missing or fails its sanity check is rebuilt from the segment (see `LogSegment`).
 ///
@@ -39,7 +43,11 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
         /// Slots known to be in use, from the file size when not yet loaded.
         var count: Int
         var isPreallocated: Bool
+        /// Entries from this slot on are in memory but not yet in the file.
+        var firstUnwritten: Int
     }
+    /// How many entries wait in memory before they are written.
+    static var writeBehindEntries: Int { 256 }
     private let state: Mutex<State>
 
     init(file: LogFile, baseOffset: Int64, maxIndexBytes: Int, fresh: Bool) throws(SystemError) {
@@ -47,7 +55,7 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
         self.baseOffset = baseOffset
         self.maxEntries = max(1, maxIndexBytes / Entry.size)
         let size = fresh ? 0 : Int(try file.size())
-        self.state = Mutex(State(entries: fresh ? [] : nil, count: size / Entry.size, isPreallocated: false))
+        self.state = Mutex(State(entries: fresh ? [] : nil, count: size / Entry.size, isPreallocated: false, firstUnwritten: size / Entry.size))
     }
 
     var path: String { file.currentPath }
@@ -63,16 +71,16 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
     }
 
     enum LoadResult {
-        case loaded([Entry])
+        case loaded
         /// The file fails the sanity check: entries must be strictly increasing and name
         /// offsets from the segment's base offset below `limitOffset`.
         case corrupt(String)
     }
 
-    /// The entries, reading the file on first use.
-    func entries(limitOffset: Int64? = nil) throws(SystemError) -> LoadResult {
-        if let loaded = state.withLock({ $0.entries }) { return .loaded(loaded) }
-        let count = state.withLock { $0.count }
+    /// Reads the file into memory on first use (outside the lock; the first result installed wins).
+    func load(limitOffset: Int64? = nil) throws(SystemError) -> LoadResult {
+        let count = state.withLock { $0.entries == nil ? $0.count : -1 }
+        if count < 0 { return .loaded }
         var bytes = [UInt8](repeating: 0, count: count * Entry.size)
         let got = try withMutableBytes(of: &bytes) { (raw) throws(SystemError) -> Int in
             try Posix.pread(file.fd, into: raw, at: 0, path: file.currentPath)
@@ -99,34 +107,54 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
             }
         }
         if let problem { return .corrupt(problem) }
-        return .loaded(state.withLock { state in
-            if let existing = state.entries { return existing }
-            state.entries = entries
-            state.count = entries.count
-            return entries
-        })
+        state.withLock { state in
+            if state.entries == nil {
+                state.entries = entries
+                state.count = entries.count
+                state.firstUnwritten = entries.count
+            }
+        }
+        return .loaded
     }
 
-    /// Appends an entry (the caller checked `isFull` and that the entry follows the last).
+    /// Runs `body` on the loaded entries under the lock (a lookup: no I/O, no copy). nil when
+    /// the index is not loaded.
+    func withEntries<R: Sendable>(_ body: ([Entry]) -> R) -> R? {
+        state.withLock { state in state.entries.map(body) }
+    }
+
+    /// Appends an entry (the caller checked `isFull` and that the entry follows the last). It
+    /// reaches the file with the next group, or at the next `writePending`.
     func append(_ entry: Entry) throws(SystemError) {
-        guard case .loaded = try entries() else { return }
-        let slot = state.withLock { $0.count }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Entry.size)
-        entry.encode(baseOffset: baseOffset, into: &bytes)
-        try withBytes(of: bytes) { (raw) throws(SystemError) in
-            try Posix.pwrite(file.fd, raw, at: Int64(slot * Entry.size), path: file.currentPath)
-        }
-        state.withLock { state in
+        guard case .loaded = try load() else { return }
+        let due = state.withLock { state -> Bool in
             state.entries?.append(entry)
             state.count += 1
+            return state.count - state.firstUnwritten >= Self.writeBehindEntries
         }
+        if due { try writePending() }
+    }
+
+    /// Writes the entries still only in memory, with one `pwrite`.
+    func writePending() throws(SystemError) {
+        let (pending, from) = state.withLock { state -> ([Entry], Int) in
+            guard let entries = state.entries, state.firstUnwritten < state.count else { return ([], state.count) }
+            return (Array(entries[state.firstUnwritten..<state.count]), state.firstUnwritten)
+        }
+        guard !pending.isEmpty else { return }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(pending.count * Entry.size)
+        for entry in pending { entry.encode(baseOffset: baseOffset, into: &bytes) }
+        try withBytes(of: bytes) { (raw) throws(SystemError) in
+            try Posix.pwrite(file.fd, raw, at: Int64(from * Entry.size), path: file.currentPath)
+        }
+        state.withLock { state in state.firstUnwritten = max(state.firstUnwritten, from + pending.count) }
     }
 
     /// The last entry, reading only that slot when the index is not loaded.
     func lastEntry() throws(SystemError) -> Entry? {
-        let (loaded, count) = state.withLock { ($0.entries, $0.count) }
-        if let loaded { return loaded.last }
+        let (isLoaded, last, count) = state.withLock { ($0.entries != nil, $0.entries?.last, $0.count) }
+        if isLoaded { return last }
         guard count > 0 else { return nil }
         var bytes = [UInt8](repeating: 0, count: Entry.size)
         let got = try withMutableBytes(of: &bytes) { (raw) throws(SystemError) -> Int in
@@ -138,22 +166,24 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
 
     /// Removes entries naming offsets at or above `offset`.
     func truncate(toOffsetBelow offset: Int64) throws(SystemError) {
-        guard case .loaded(let all) = try entries() else { return }
-        let keep = all.prefix { $0.offset < offset }.count
+        guard case .loaded = try load(), let keep = withEntries({ $0.prefix { $0.offset < offset }.count }) else { return }
         try truncate(toEntries: keep)
     }
 
     func truncate(toEntries keep: Int) throws(SystemError) {
-        let preallocated = state.withLock { $0.isPreallocated }
-        try file.truncate(to: Int64(keep * Entry.size))
-        if preallocated { try file.truncate(to: Int64(maxEntries * Entry.size)) }
-        state.withLock { state in
+        // Memory first, so it is right even if the file cannot be written (a full disk).
+        let preallocated = state.withLock { state -> Bool in
             if var entries = state.entries {
                 entries.removeLast(max(0, entries.count - keep))
                 state.entries = entries
             }
-            state.count = keep
+            state.count = min(state.count, keep)
+            state.firstUnwritten = min(state.firstUnwritten, state.count)
+            return state.isPreallocated
         }
+        try file.truncate(to: Int64(state.withLock { $0.firstUnwritten } * Entry.size))
+        if preallocated { try file.truncate(to: Int64(maxEntries * Entry.size)) }
+        try writePending()
     }
 
     /// Replaces every entry (index rebuild after recovery).
@@ -168,6 +198,7 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
         state.withLock { state in
             state.entries = entries
             state.count = entries.count
+            state.firstUnwritten = entries.count
         }
     }
 
@@ -179,10 +210,14 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
 
     /// Shrinks the file to the entries in use (roll, close).
     func trim() throws(SystemError) {
+        try writePending()
         let count = state.withLock { $0.count }
         try file.truncate(to: Int64(count * Entry.size))
         state.withLock { $0.isPreallocated = false }
     }
 
-    func sync() throws(SystemError) { try file.sync() }
+    func sync() throws(SystemError) {
+        try writePending()
+        try file.sync()
+    }
 }

@@ -154,8 +154,7 @@ extension Log {
                     guard let (largest, _) = segment.maxTimestampAndOffset(), largest >= target else { continue }
                     let end = index == snapshot.segments.count - 1 ? snapshot.endPosition : segment.size
                     var position: Int64 = 0
-                    if let entry = TimeIndex.lastBelow(try segment.loadedTimeEntries(), target),
-                        let floor = OffsetIndex.floor(try segment.loadedOffsetEntries(), entry.offset)
+                    if let entry = try segment.timeIndexLastBelow(target), let floor = try segment.offsetIndexFloor(entry.offset)
                     {
                         position = Int64(floor.position)
                     }

@@ -223,7 +223,7 @@ final class LogSegment: Sendable {
     func translateOffset(_ target: Int64, limit: Int64? = nil) throws(SystemError) -> BatchInfo? {
         let end = limit ?? size
         var position: Int64 = 0
-        if let start = OffsetIndex.floor(try loadedOffsetEntries(), target) {
+        if let start = try offsetIndexFloor(target) {
             position = Int64(start.position)
         }
         while let batch = try readHeader(at: position, limit: end) {
@@ -244,26 +244,26 @@ final class LogSegment: Sendable {
         return result
     }
 
-    /// The offset index entries, rebuilding the index from the data if its file fails the
-    /// sanity check.
-    func loadedOffsetEntries() throws(SystemError) -> [OffsetPosition] {
-        if case .loaded(let entries) = try offsetIndex.entries() { return entries }
-        return try indexLoad.withLock { (_) throws(SystemError) -> [OffsetPosition] in
-            if case .loaded(let entries) = try offsetIndex.entries() { return entries }
+    /// Makes sure both indexes are in memory, rebuilding them from the data if a file fails
+    /// its sanity check.
+    func ensureIndexesLoaded() throws(SystemError) {
+        if case .loaded = try offsetIndex.load(), case .loaded = try timeIndex.load() { return }
+        try indexLoad.withLock { (_) throws(SystemError) in
+            if case .loaded = try offsetIndex.load(), case .loaded = try timeIndex.load() { return }
             try rebuildIndexes()
-            if case .loaded(let entries) = try offsetIndex.entries() { return entries }
-            return []
         }
     }
 
-    func loadedTimeEntries() throws(SystemError) -> [TimestampOffset] {
-        if case .loaded(let entries) = try timeIndex.entries() { return entries }
-        return try indexLoad.withLock { (_) throws(SystemError) -> [TimestampOffset] in
-            if case .loaded(let entries) = try timeIndex.entries() { return entries }
-            try rebuildIndexes()
-            if case .loaded(let entries) = try timeIndex.entries() { return entries }
-            return []
-        }
+    /// The offset-index entry to start a scan for `target` from.
+    func offsetIndexFloor(_ target: Int64) throws(SystemError) -> OffsetPosition? {
+        try ensureIndexesLoaded()
+        return offsetIndex.withEntries { OffsetIndex.floor($0, target) } ?? nil
+    }
+
+    /// The time-index entry to start a search for `target` from.
+    func timeIndexLastBelow(_ target: Int64) throws(SystemError) -> TimestampOffset? {
+        try ensureIndexesLoaded()
+        return timeIndex.withEntries { TimeIndex.lastBelow($0, target) } ?? nil
     }
 
     /// Rewrites both indexes from the batch headers in the file (derived data, so always
@@ -303,11 +303,12 @@ final class LogSegment: Sendable {
         let old = size
         let position = Int64(cut.position)
         try log.truncate(to: position)
-        let keepOffsetEntries = try loadedOffsetEntries().prefix { Int64($0.position) < position }.count
+        try ensureIndexesLoaded()
+        let keepOffsetEntries = offsetIndex.withEntries { $0.prefix { Int64($0.position) < position }.count } ?? 0
         try offsetIndex.truncate(toEntries: keepOffsetEntries)
         try timeIndex.truncate(toOffsetBelow: cut.baseOffset)
         // Recompute what the tail since the last index entry holds: a few headers at most.
-        let tailStart = Int64(try loadedOffsetEntries().last?.position ?? 0)
+        let tailStart = Int64(try offsetIndex.lastEntry()?.position ?? 0)
         var sinceIndex = 0
         var maxTimestamp = (try timeIndex.lastEntry())?.timestamp ?? noTimestamp
         var offsetOfMax = (try timeIndex.lastEntry())?.offset ?? -1

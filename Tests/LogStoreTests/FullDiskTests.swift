@@ -16,6 +16,9 @@ import Testing
             return
         }
         defer { umount(dir.path) }
+        // Ballast, deleted at the end to make room for the restart (as an operator would).
+        let ballast = dir.path + "/ballast"
+        writeFile(ballast, [UInt8](repeating: 1, count: 32 * 1024))
         var config = LogConfig()
         config.segmentIndexBytes = 4096
         let tp = TopicPartition(topic: "full", partition: 0)
@@ -42,7 +45,8 @@ import Testing
         // Small batches that still fit go on; offsets continue without a gap.
         let info = try log.append(makeBatch(count: 1, valueSize: 10, timestamp: LogEnvironment.wallClockMs()))
         #expect(info.firstOffset == Int64(appended))
-        // After an unclean reopen nothing partial is found.
+        // After an unclean restart (with room again) nothing partial is found.
+        try FileManager.default.removeItem(atPath: ballast)
         let (reopened, report) = try Log.open(directory: dir.path + "/full-0", topicPartition: tp, config: config, cleanShutdown: false)
         #expect(!report.foundDamage)
         #expect(reopened.logEndOffset == Int64(appended + 1))

@@ -1,0 +1,303 @@
+// LogStore throughput beside the raw system calls it is built on, measured in the same run on
+// the same file system, printed as a table with the ratio.
+//
+//   cd Benchmarks && swiftlock swift run -c release LogStoreBenchmarks [directory] [MiB per run]
+//
+// Append: `Log.append` of pre-built batches (offsets assigned in place, one pwrite per batch)
+// against a plain `write()` loop of the same bytes to one file. Read: `Log.read` regions sent
+// to a loopback TCP socket with `sendfile` (1 MiB fetches, the consumer's next offset computed
+// from whole batches) against `sendfile` of the same file in the same chunks; and the same
+// regions `pread` into memory against `pread` of the file. Each figure is the median of five
+// runs; files are in the page cache, as a broker's recent data is.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import KafkaRecords
+import LogStore
+
+let arguments = CommandLine.arguments
+let root = arguments.count > 1 ? arguments[1] : "/tmp/petrel-logstore-bench"
+let mibPerRun = arguments.count > 2 ? (Int(arguments[2]) ?? 256) : 256
+let runs = 5
+
+func now() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+func removeTree(_ path: String) {
+    if let dir = opendir(path) {
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            let child = path + "/" + name
+            var info = stat()
+            if lstat(child, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+        }
+        closedir(dir)
+        rmdir(path)
+    }
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// One uncompressed batch of about `size` bytes (100-byte records), offsets unassigned, with
+/// current timestamps (old ones would make every append roll by segment.ms, as in Kafka).
+func makeBatch(size: Int) -> [UInt8] {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    let nowMs = Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    var builder = RecordBatchBuilder()
+    var estimate = 61
+    var i = 0
+    while estimate + 120 <= size {
+        builder.append(key: Array("key-\(i % 1000)".utf8), value: [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 100),
+                       timestamp: nowMs + Int64(i))
+        estimate += 120
+        i += 1
+    }
+    if builder.isEmpty { builder.append(key: nil, value: [UInt8](repeating: 1, count: max(1, size - 80)), timestamp: nowMs) }
+    return (try? builder.build()) ?? []
+}
+
+struct Row {
+    var name: String
+    var baseline: Double
+    var measured: Double
+    var note: String
+}
+var rows: [Row] = []
+
+func mbps(_ bytes: Int, _ seconds: Double) -> Double { Double(bytes) / seconds / 1e6 }
+
+// MARK: Append
+
+func rawWriteLoop(_ batch: [UInt8], total: Int, path: String) -> Double {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    precondition(fd >= 0, "open \(path)")
+    let count = total / batch.count
+    let start = now()
+    batch.withUnsafeBytes { raw in
+        for _ in 0..<count {
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                precondition(n > 0, "write")
+                done += n
+            }
+        }
+    }
+    let elapsed = now() - start
+    close(fd)
+    unlink(path)
+    return mbps(count * batch.count, elapsed)
+}
+
+func logAppendLoop(_ template: [UInt8], total: Int, dir: String, verifyChecksums: Bool) -> Double {
+    removeTree(dir)
+    let tp = TopicPartition(topic: "bench", partition: 0)
+    guard let (log, _) = try? Log.open(directory: dir, topicPartition: tp, config: LogConfig(), cleanShutdown: true) else {
+        fatalError("open log")
+    }
+    var batch = template
+    let count = total / batch.count
+    let options = AppendOptions(leaderEpoch: 1, verifyChecksums: verifyChecksums)
+    let start = now()
+    batch.withUnsafeMutableBytes { raw in
+        for _ in 0..<count {
+            do { _ = try log.append(raw, options: options) } catch { fatalError("append: \(error)") }
+        }
+    }
+    let elapsed = now() - start
+    try? log.close()
+    removeTree(dir)
+    return mbps(count * batch.count, elapsed)
+}
+
+removeTree(root)
+mkdir(root, 0o755)
+let total = mibPerRun << 20
+for (label, size) in [("1 KiB", 1024), ("16 KiB", 16 * 1024), ("1 MiB", 1 << 20)] {
+    let batch = makeBatch(size: size)
+    var raw: [Double] = []
+    var trusted: [Double] = []
+    var checked: [Double] = []
+    for _ in 0..<runs {
+        raw.append(rawWriteLoop(batch, total: total, path: root + "/raw.bin"))
+        trusted.append(logAppendLoop(batch, total: total, dir: root + "/bench-0", verifyChecksums: false))
+        checked.append(logAppendLoop(batch, total: total, dir: root + "/bench-0", verifyChecksums: true))
+    }
+    rows.append(Row(name: "append \(label) batches", baseline: median(raw), measured: median(trusted), note: "write() loop; CRC checked by caller"))
+    rows.append(Row(name: "append \(label) batches, CRC re-checked", baseline: median(raw), measured: median(checked), note: "write() loop; verifyChecksums"))
+}
+
+// MARK: Read
+
+/// A loopback TCP connection whose far end a thread drains.
+func loopbackSink() -> (fd: Int32, done: DispatchSemaphore) {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+            precondition(bind(listener, sa, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, sa, &length) == 0)
+        }
+    }
+    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in precondition(connect(client, sa, length) == 0) }
+    }
+    let server = accept(listener, nil, nil)
+    close(listener)
+    let done = DispatchSemaphore(value: 0)
+    let drain = server
+    Thread.detach {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while buffer.withUnsafeMutableBytes({ read(drain, $0.baseAddress, $0.count) }) > 0 {}
+        close(drain)
+        done.signal()
+    }
+    return (client, done)
+}
+
+enum Thread {
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        DispatchQueue.global().async(execute: body)
+    }
+}
+
+func sendAll(to socket: Int32, from fd: Int32, offset: Int64, count: Int) {
+    var position = off_t(offset)
+    var remaining = count
+    while remaining > 0 {
+        let n = sendfile(socket, fd, &position, remaining)
+        precondition(n > 0, "sendfile errno \(errno)")
+        remaining -= n
+    }
+}
+
+let fetchSize = 1 << 20
+let readDir = root + "/read-0"
+removeTree(readDir)
+let batch16 = makeBatch(size: 16 * 1024)
+let recordsPerBatch = Int64((try? RecordBatchHeader(parsing: batch16))?.recordsCount ?? 1)
+let readTotal = (total / batch16.count) * batch16.count
+do {
+    let tp = TopicPartition(topic: "bench", partition: 0)
+    guard let (log, _) = try? Log.open(directory: readDir, topicPartition: tp, config: LogConfig(), cleanShutdown: true) else { fatalError() }
+    for _ in 0..<(total / batch16.count) { _ = try? log.append(batch16) }
+    try? log.close()
+}
+let tp = TopicPartition(topic: "bench", partition: 0)
+guard let (readLog, _) = try? Log.open(directory: readDir, topicPartition: tp, config: LogConfig(), cleanShutdown: false) else { fatalError() }
+readLog.updateHighWatermark(readLog.logEndOffset)
+let segmentPath = readDir + "/00000000000000000000.log"
+
+func rawSendfile() -> Double {
+    let fd = open(segmentPath, O_RDONLY)
+    let sink = loopbackSink()
+    let start = now()
+    var position = 0
+    while position < readTotal {
+        let count = min(fetchSize, readTotal - position)
+        sendAll(to: sink.fd, from: fd, offset: Int64(position), count: count)
+        position += count
+    }
+    let elapsed = now() - start
+    close(sink.fd)
+    sink.done.wait()
+    close(fd)
+    return mbps(readTotal, elapsed)
+}
+
+/// Fetches as a consumer would: the next offset follows the last whole batch received.
+func logSendfile() -> Double {
+    let sink = loopbackSink()
+    let start = now()
+    var offset: Int64 = 0
+    var sent = 0
+    while offset < readLog.logEndOffset {
+        guard let result = try? readLog.read(from: offset, maxBytes: fetchSize, upTo: readLog.highWatermark) else { fatalError("read") }
+        for region in result.regions { sendAll(to: sink.fd, from: region.fd, offset: region.offset, count: region.count) }
+        sent += result.byteCount
+        offset += Int64(result.byteCount / batch16.count) * recordsPerBatch
+    }
+    let elapsed = now() - start
+    close(sink.fd)
+    sink.done.wait()
+    return mbps(sent, elapsed)
+}
+
+func rawPread() -> Double {
+    let fd = open(segmentPath, O_RDONLY)
+    var buffer = [UInt8](repeating: 0, count: fetchSize)
+    let start = now()
+    var position = 0
+    while position < readTotal {
+        let count = min(fetchSize, readTotal - position)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(position)) }
+        precondition(n == count)
+        position += count
+    }
+    let elapsed = now() - start
+    close(fd)
+    return mbps(readTotal, elapsed)
+}
+
+func logPread() -> Double {
+    var buffer = [UInt8](repeating: 0, count: fetchSize + batch16.count)
+    let start = now()
+    var offset: Int64 = 0
+    var got = 0
+    while offset < readLog.logEndOffset {
+        guard let result = try? readLog.read(from: offset, maxBytes: fetchSize, upTo: readLog.highWatermark) else { fatalError("read") }
+        for region in result.regions {
+            let n = buffer.withUnsafeMutableBytes { pread(region.fd, $0.baseAddress, region.count, off_t(region.offset)) }
+            precondition(n == region.count)
+        }
+        got += result.byteCount
+        offset += Int64(result.byteCount / batch16.count) * recordsPerBatch
+    }
+    let elapsed = now() - start
+    return mbps(got, elapsed)
+}
+
+_ = rawSendfile()
+_ = logSendfile()
+var rawSend: [Double] = [], logSend: [Double] = [], rawMem: [Double] = [], logMem: [Double] = []
+for _ in 0..<runs {
+    rawSend.append(rawSendfile())
+    logSend.append(logSendfile())
+    rawMem.append(rawPread())
+    logMem.append(logPread())
+}
+rows.append(Row(name: "read 16 KiB batches, 1 MiB fetches -> socket", baseline: median(rawSend), measured: median(logSend), note: "sendfile() of the file"))
+rows.append(Row(name: "read 16 KiB batches, 1 MiB fetches -> memory", baseline: median(rawMem), measured: median(logMem), note: "pread() of the file"))
+try? readLog.close()
+removeTree(root)
+
+func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+func fmt(_ value: Double) -> String {
+    let rounded = Int(value.rounded())
+    var digits = String(rounded)
+    var grouped = ""
+    while digits.count > 3 {
+        grouped = "," + digits.suffix(3) + grouped
+        digits.removeLast(3)
+    }
+    return digits + grouped
+}
+print("LogStore benchmarks: \(mibPerRun) MiB per run, median of \(runs) runs, directory \(root)")
+print("")
+print("| " + pad("benchmark", 44) + " | baseline MB/s | LogStore MB/s | ratio | baseline |")
+print("|" + String(repeating: "-", count: 46) + "|---------------|---------------|-------|----------|")
+for row in rows {
+    let ratio = row.measured / row.baseline
+    let ratioText = String(Int((ratio * 100).rounded())) + " %"
+    print("| " + pad(row.name, 44) + " | " + pad(fmt(row.baseline), 13) + " | " + pad(fmt(row.measured), 13) + " | " + pad(ratioText, 5) + " | " + row.note + " |")
+}
