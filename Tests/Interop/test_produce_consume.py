@@ -354,3 +354,26 @@ def test_log_append_time(broker):
     [m] = consume_confluent(broker, "stamped", 1)
     kind, ts = m.timestamp()
     assert kind == ck.TIMESTAMP_LOG_APPEND_TIME and ts >= before - 1000
+
+
+def test_kafka_python_incremental_fetch_sessions(broker):
+    """kafka-python opens a fetch session (KIP-227) and then sends incremental fetches: data
+    produced in waves keeps arriving, in order, through the session."""
+    kafka = pytest.importorskip("kafka")
+    ck = pytest.importorskip("confluent_kafka")
+    create(broker, "waves", partitions=3)
+    c = kafka.KafkaConsumer("waves", bootstrap_servers=broker.address, group_id=None, auto_offset_reset="earliest",
+                            enable_auto_commit=False, fetch_max_wait_ms=100)
+    p = ck.Producer({"bootstrap.servers": broker.address})
+    seen = []
+    for wave in range(4):
+        for i in range(30):
+            p.produce("waves", key=str(i), value=f"{wave}-{i}".encode())
+        assert p.flush(10) == 0
+        deadline = time.monotonic() + 15
+        while len(seen) < 30 * (wave + 1) and time.monotonic() < deadline:
+            for records in c.poll(timeout_ms=200).values():
+                seen.extend(r.value.decode() for r in records)
+        assert len(seen) == 30 * (wave + 1), f"wave {wave}: {len(seen)}"
+    c.close()
+    assert sorted(seen) == sorted(f"{w}-{i}" for w in range(4) for i in range(30))
