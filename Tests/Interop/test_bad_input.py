@@ -113,3 +113,50 @@ def test_two_thousand_idle_connections(broker):
         for s in sockets:
             s.close()
     assert still_serving(broker)
+
+
+def produce_v3_frame(topic, batch, correlation=9):
+    def string(s):
+        return struct.pack(">h", len(s)) + s.encode()
+    body = struct.pack(">hhi", 0, 3, correlation) + string("bad-input-test")
+    body += struct.pack(">h", -1) + struct.pack(">hi", 1, 5000)  # no transactional id, acks=1, timeout
+    body += struct.pack(">i", 1) + string(topic) + struct.pack(">i", 1) + struct.pack(">i", 0)
+    body += struct.pack(">i", len(batch)) + batch
+    return struct.pack(">i", len(body)) + body
+
+
+def test_produce_with_corrupt_crc_is_refused_and_nothing_is_written(broker):
+    ck = pytest.importorskip("confluent_kafka")
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": broker.address})
+    admin.create_topics([NewTopic("guarded", 1, 1)])["guarded"].result(10)
+    builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=-1,
+                                        producer_epoch=-1, base_sequence=-1, batch_size=1 << 20)
+    for i in range(5):
+        builder.append(offset=i, timestamp=1_700_000_000_000 + i, key=b"k", value=b"v" * 20, headers=[])
+    good = bytes(builder.build())
+    corrupt = bytearray(good)
+    corrupt[-3] ^= 0xFF  # a record byte: covered by the CRC
+    truncated = good[:-7]
+    with connect(broker) as s:
+        for frame_batch, expected in ((bytes(corrupt), 2), (truncated, 87)):
+            s.sendall(produce_v3_frame("guarded", frame_batch))
+            reply = read_frame(s)
+            # v3 response: correlation, [topic: name, [partition: index, error, base offset, append time]], throttle
+            (correlation,) = struct.unpack(">i", reply[:4])
+            name_len = struct.unpack(">h", reply[8:10])[0]
+            pos = 10 + name_len + 4
+            index, error = struct.unpack(">ih", reply[pos:pos + 6])
+            assert (correlation, index) == (9, 0)
+            assert error in (2, 87), error  # CORRUPT_MESSAGE / INVALID_RECORD
+            if expected == 2:
+                assert error == 2
+    consumer = ck.Consumer({"bootstrap.servers": broker.address, "group.id": "x"})
+    assert consumer.get_watermark_offsets(ck.TopicPartition("guarded", 0), timeout=10) == (0, 0)
+    # The same batch, intact, is accepted: the broker was refusing the damage, not the client.
+    with connect(broker) as s:
+        s.sendall(produce_v3_frame("guarded", good))
+        read_frame(s)
+    assert consumer.get_watermark_offsets(ck.TopicPartition("guarded", 0), timeout=10) == (0, 5)
+    consumer.close()
