@@ -170,7 +170,9 @@ extension Log {
                 throw LogError.corruptMessage("batch at position \(position) has length \(length) with \(remaining) bytes left")
             }
             let total = Int(length) + RecordBatchHeader.logOverhead
-            guard total <= config.maxMessageBytes else {
+            // Followers take what the leader accepted, whatever max.message.bytes says now
+            // (Kafka's ignoreRecordSize for replica appends).
+            guard total <= config.maxMessageBytes || !options.assignOffsets else {
                 throw LogError.messageTooLarge(size: total, limit: config.maxMessageBytes)
             }
             let header: RecordBatchHeader
@@ -224,7 +226,11 @@ extension Log {
         if let active, active.isEmpty {
             if active.baseOffset == base { return active }
             // An empty active segment at another offset is replaced rather than kept.
-            do throws(SystemError) { _ = try active.markDeleted() } catch { throw LogError.storage(error) }
+            do throws(SystemError) {
+                for path in try active.markDeleted() { try Posix.unlink(path) }
+            } catch {
+                throw LogError.storage(error)
+            }
             state.withLock { s in _ = s.segments.removeLast() }
             return try createActiveSegment(base: base, config: config)
         }

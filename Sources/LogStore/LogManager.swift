@@ -60,6 +60,9 @@ public final class LogManager: Sendable {
         var shutDown = false
     }
     private let state = Mutex(State())
+    /// Serialises log creation, so two callers never open one directory twice (held across
+    /// the directory's creation: creating partitions is control-plane work).
+    private let creation = Mutex<Void>(())
     private let queue = DispatchQueue(label: "petrel.logmanager")
     /// What opening each log found; damage is also sent to the environment's log sink.
     public let recoveryReports: [LogRecoveryReport]
@@ -158,6 +161,11 @@ public final class LogManager: Sendable {
 
     /// The log of `tp`, created (in the log directory holding the fewest partitions) if absent.
     public func getOrCreateLog(_ tp: TopicPartition, topicId: Uuid? = nil) throws(LogError) -> Log {
+        if let existing = log(for: tp) { return existing }
+        return try creation.withLock { (_) throws(LogError) -> Log in try createLog(tp, topicId: topicId) }
+    }
+
+    private func createLog(_ tp: TopicPartition, topicId: Uuid?) throws(LogError) -> Log {
         if let existing = log(for: tp) { return existing }
         guard TopicPartition.isValidTopicName(tp.topic), tp.partition >= 0 else {
             throw LogError.invalidConfig("invalid topic partition \(tp)")

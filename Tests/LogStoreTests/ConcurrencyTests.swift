@@ -68,3 +68,59 @@ import Testing
         #expect(reads.load(ordering: .relaxed) > 0, "\(outOfRange.load(ordering: .relaxed)) reads out of range")
     }
 }
+
+@Suite struct BackgroundCompactionTests {
+    /// The cleaner runs while an appender keeps appending: appends never wait for it, and the
+    /// result keeps the latest value of every key.
+    @Test func compactionAlongsideAppends() throws {
+        let t = TestLog()
+        defer { t.dir.remove() }
+        var config = LogConfig()
+        config.cleanupPolicy = .compact
+        config.segmentBytes = 4096
+        config.fileDeleteDelayMs = 0
+        let (log, _) = try t.open(config)
+        let done = Atomic<Bool>(false)
+        let failures = Mutex<[String]>([])
+        let passes = Atomic<Int>(0)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            for i in 0..<600 {
+                do {
+                    try log.append(makeKeyedBatch([("key-\(i % 20)", "value-\(i)")], timestamp: t.clock.now))
+                } catch {
+                    failures.withLock { $0.append("append \(i): \(error)") }
+                }
+            }
+            done.store(true, ordering: .releasing)
+        }
+        DispatchQueue.global().async(group: group) {
+            while !done.load(ordering: .acquiring) {
+                do {
+                    if try log.compact(force: true) != nil { passes.add(1, ordering: .relaxed) }
+                } catch {
+                    failures.withLock { $0.append("compact: \(error)") }
+                }
+            }
+        }
+        group.wait()
+        try log.compact(force: true)
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(3) })")
+        #expect(log.logEndOffset == 600)
+        var latest: [String: String] = [:]
+        var next: Int64 = 0
+        while next < log.logEndOffset {
+            let bytes = try log.read(from: next, maxBytes: 1 << 20).readBytes()
+            let decoded = try RecordBatch.decodeAll(bytes[...])
+            guard let last = decoded.last else { break }
+            for record in decoded.flatMap(\.records) where record.offset >= next {
+                latest[String(decoding: record.key ?? [], as: UTF8.self)] = String(decoding: record.value ?? [], as: UTF8.self)
+            }
+            next = last.header.nextOffset
+        }
+        for key in 0..<20 {
+            let newest = (0..<600).last { $0 % 20 == key } ?? 0
+            #expect(latest["key-\(key)"] == "value-\(newest)")
+        }
+    }
+}
