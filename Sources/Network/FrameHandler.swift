@@ -18,10 +18,14 @@ public protocol FrameHandler: Sendable {
     /// - Parameter frame: the payload, without its 4-byte size prefix.
     func handle(frame: [UInt8], from connection: ConnectionInfo, reply: @escaping @Sendable (Reply) -> Void)
     func connectionClosed(_ connection: ConnectionInfo)
+    /// Called once per connection, on its network thread, before its first frame: the channel
+    /// lets the handler push frames nobody asked for and close the connection later.
+    func connectionOpened(_ connection: ConnectionInfo, channel: ConnectionChannel)
 }
 
 extension FrameHandler {
     public func connectionClosed(_ connection: ConnectionInfo) {}
+    public func connectionOpened(_ connection: ConnectionInfo, channel: ConnectionChannel) {}
 }
 
 /// Who is on the other end of a connection, for handlers and logs.

@@ -59,6 +59,7 @@ final class NetworkThread: @unchecked Sendable {
             let connection = ServerConnection(fd: fd, info: info, thread: self)
             connections[info.id] = connection
             openSockets += 1
+            context.handler.connectionOpened(info, channel: ConnectionChannel(thread: self, connectionID: info.id))
             connection.start()
         }
     }
@@ -69,6 +70,19 @@ final class NetworkThread: @unchecked Sendable {
             guard let connection = connections[connectionID] else { return reply.discard() }
             connection.complete(sequence, with: reply)
         }
+    }
+
+    /// Queues a frame nobody asked for (see `ConnectionChannel`). Any thread.
+    func push(_ frame: OutgoingFrame, connectionID: UInt64) {
+        queue.async { [self] in
+            guard let connection = connections[connectionID] else { return frame.finish(written: false) }
+            connection.push(frame)
+        }
+    }
+
+    /// Flushes what is queued, then closes (see `ConnectionChannel.close`). Any thread.
+    func closeConnection(_ connectionID: UInt64, reason: String) {
+        queue.async { [self] in connections[connectionID]?.finish(reason: reason) }
     }
 
     // MARK: Called by connections, on the queue

@@ -28,6 +28,12 @@ public struct ServerConfiguration: Sendable {
     /// kernel's default, which lets Linux auto-tune.
     public var socketSendBufferBytes: Int? = nil
     public var socketReceiveBufferBytes: Int? = nil
+    /// Looks at the first four bytes of every new connection before they are read as a frame
+    /// size (ZooKeeper's four-letter words such as `ruok` arrive unframed on the client port).
+    /// Returning bytes claims the connection: they are written as they are (no size prefix)
+    /// and the connection closes. Returning nil lets the bytes be read as the first frame's
+    /// size as usual. Called on the connection's network thread; must not block.
+    public var firstWordResponder: (@Sendable (_ word: UInt32, _ connection: ConnectionInfo) -> [UInt8]?)? = nil
     /// Where the server reports connections it refuses or closes for a cause, one line each.
     public var log: (@Sendable (String) -> Void)? = nil
 

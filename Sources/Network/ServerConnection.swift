@@ -32,6 +32,9 @@ final class ServerConnection: @unchecked Sendable {
     /// The last write stopped at EAGAIN: wait for writability.
     private var writeBlocked = false
     private var lastActivity = ContinuousClock.now
+    /// The first bytes of the connection while `firstWordResponder` has yet to see four of
+    /// them; nil once they are handed on (or when there is no responder).
+    private var firstWord: [UInt8]?
 
     init(fd: Int32, info: ConnectionInfo, thread: NetworkThread) {
         self.info = info
@@ -39,6 +42,7 @@ final class ServerConnection: @unchecked Sendable {
         self.context = thread.context
         self.sources = SocketSources(fd: fd, queue: thread.queue)
         self.decoder = FrameDecoder(maxFrameSize: thread.context.configuration.maxRequestSize)
+        if thread.context.configuration.firstWordResponder != nil { firstWord = [] }
     }
 
     func start() {
@@ -89,6 +93,7 @@ final class ServerConnection: @unchecked Sendable {
     /// Decodes and dispatches frames while back-pressure allows; keeps the rest in `unread`.
     private func consume(_ bytes: UnsafeBufferPointer<UInt8>) {
         var index = 0
+        if firstWord != nil, !sniffFirstWord(bytes, from: &index) { return }
         while index < bytes.count {
             guard mayDispatch else {
                 unread.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index...]))
@@ -102,6 +107,44 @@ final class ServerConnection: @unchecked Sendable {
         }
     }
 
+    /// Collects the connection's first four bytes for `firstWordResponder`. False when the
+    /// responder claimed the connection (its answer is queued and the connection finishing)
+    /// or the connection closed; true when reading frames goes on from `index`.
+    private func sniffFirstWord(_ bytes: UnsafeBufferPointer<UInt8>, from index: inout Int) -> Bool {
+        guard var word = firstWord, let responder = context.configuration.firstWordResponder else {
+            firstWord = nil
+            return true
+        }
+        while word.count < 4, index < bytes.count {
+            word.append(bytes[index])
+            index += 1
+        }
+        guard word.count == 4 else {
+            firstWord = word
+            return true
+        }
+        firstWord = nil
+        let value = word.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        if let answer = responder(value, info) {
+            phase = .finishingQueued
+            unread = []
+            if !answer.isEmpty { outbound.append(OutgoingFrame(prefixed: answer)) }
+            flush()
+            return false
+        }
+        // Not claimed: the four bytes are the first frame's size after all.
+        var headerIndex = 0
+        do {
+            _ = try word.withUnsafeBufferPointer { buffer throws(FrameDecoder.Failure) in
+                try decoder.decode(buffer, from: &headerIndex)
+            }
+        } catch {
+            close(reason: "\(error), refused before allocating anything for it")
+            return false
+        }
+        return true
+    }
+
     private func dispatch(_ frame: [UInt8]) {
         context.metrics.framesRead.add(1, ordering: .relaxed)
         let token = ReplyToken(thread: thread, connectionID: info.id, sequence: sequencer.issue())
@@ -111,7 +154,7 @@ final class ServerConnection: @unchecked Sendable {
     /// End of stream. A frame cut short is abandoned; complete requests still get answers
     /// (the peer may have shut down only its sending side).
     private func peerStoppedSending() {
-        if decoder.isMidFrame { return close(reason: nil) }
+        if decoder.isMidFrame || !(firstWord?.isEmpty ?? true) { return close(reason: nil) }
         if phase == .open { phase = .finishingOutstanding }
         unread = []
     }
@@ -143,6 +186,29 @@ final class ServerConnection: @unchecked Sendable {
         // While blocked, the armed write source will call back; writing now would only
         // meet EAGAIN again.
         if !writeBlocked { flush() }
+        refresh()
+    }
+
+    /// A frame nobody asked for (see `ConnectionChannel`): straight to the output queue.
+    func push(_ frame: OutgoingFrame) {
+        guard phase == .open || phase == .finishingOutstanding else { return frame.finish(written: false) }
+        if let problem = frame.problem() {
+            frame.finish(written: false)
+            return close(reason: "handler bug: pushed \(problem)")
+        }
+        lastActivity = .now
+        outbound.append(frame)
+        if !writeBlocked { flush() }
+        refresh()
+    }
+
+    /// Sends what is queued for output, then closes; replies not yet released are dropped.
+    func finish(reason: String) {
+        guard phase != .closed, phase != .finishingQueued else { return }
+        context.log("closing connection \(info): \(reason)")
+        phase = .finishingQueued
+        sequencer.discardAll()
+        unread = []
         refresh()
     }
 
