@@ -91,8 +91,14 @@ extension Log {
             var logEndOffset: Int64?
             var recoverFrom: Int64?
             let active = segments[segments.count - 1]
+            // The recovery point of a clean shutdown is the log end offset. It is checked against
+            // what can be known without reading data: the active segment's range and the last
+            // offset its index names (the index file, not the segment, is read for that).
+            let lastIndexed = (try? active.offsetIndex.lastEntry()) ?? nil
             if cleanShutdown, let point = checkpoints.recoveryPoint, point >= active.baseOffset,
-                active.isEmpty ? point == active.baseOffset : point > active.baseOffset
+                active.isEmpty ? point == active.baseOffset : point > active.baseOffset,
+                point - active.baseOffset <= Int64(Int32.max) + 1,
+                lastIndexed.map({ point > $0.offset }) ?? true
             {
                 logEndOffset = point
             } else {

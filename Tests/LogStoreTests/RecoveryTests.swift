@@ -236,3 +236,19 @@ import Testing
         #expect(offsets == Array(0..<15) + Array(20..<30))
     }
 }
+
+@Suite struct CheckpointSanityTests {
+    @Test func aRecoveryPointTheIndexContradictsIsNotTrusted() throws {
+        let t = TestLog()
+        defer { t.dir.remove() }
+        var config = LogConfig()
+        config.indexIntervalBytes = 100
+        let (log, _) = try t.open(config)
+        for _ in 0..<20 { try log.append(makeBatch(valueSize: 100)) }
+        _ = try t.closeCleanly(log)
+        // A syntactically valid checkpoint whose offset lies below what the index names.
+        let (reopened, report) = try t.open(config, clean: true, checkpoints: LogCheckpoints(recoveryPoint: 3))
+        #expect(report.segmentsScanned == 1)
+        #expect(reopened.logEndOffset == 20)
+    }
+}
