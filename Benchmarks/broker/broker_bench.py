@@ -22,7 +22,9 @@ import confluent_kafka as ck
 from confluent_kafka.admin import AdminClient, NewTopic
 
 PARTITIONS = 3
-CHUNK = 40_000  # the mock keeps only the newest ~5 MiB per partition: consume in chunks
+# The mock keeps only the newest ~5 MiB per partition: produce and consume in chunks that fit.
+def chunk_size(size):
+    return min(40_000, PARTITIONS * (4 << 20) // size)
 
 
 def start_mock(topic):
@@ -105,7 +107,7 @@ def consume(bootstrap, topic, n, size):
     positions = {}
     payload = b"y" * size
     while done < n:
-        chunk = min(CHUNK, n - done)
+        chunk = min(chunk_size(size), n - done)
         p = ck.Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": 1})
         for _ in range(chunk):
             while True:
@@ -123,7 +125,10 @@ def consume(bootstrap, topic, n, size):
         target = sum(h - positions.get(part, max(lo, h - chunk)) for part, (lo, h) in low_high.items())
         got = 0
         start = time.perf_counter()
+        deadline = start + 120
         while got < target:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"consumed {got} of {target} messages in 120 s")
             for m in consumer.consume(10_000, 1.0):
                 if not m.error():
                     got += 1

@@ -162,3 +162,14 @@ def broker_factory(tmp_path):
     yield make
     for b in brokers:
         b.stop()
+
+
+def recv_exactly(conn, n):
+    """Reads exactly n bytes from a socket, or raises ConnectionError if it closes first."""
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from conftest import recv_exactly
+
 
 def connect(broker):
     s = socket.create_connection(("127.0.0.1", broker.port), timeout=10)
@@ -31,14 +33,6 @@ def read_frame(s):
     return recv_exactly(s, size)
 
 
-def recv_exactly(s, n):
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def still_serving(broker):

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import decode_requests
+from conftest import decode_requests, recv_exactly
 
 
 def capture_first_request(run_client, timeout=15.0):
@@ -45,14 +45,6 @@ def capture_first_request(run_client, timeout=15.0):
     return frames[0]
 
 
-def recv_exactly(conn, n):
-    data = b""
-    while len(data) < n:
-        chunk = conn.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def run_kcat(kcat):

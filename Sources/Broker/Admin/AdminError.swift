@@ -1,7 +1,8 @@
 import KafkaProtocol
 
-/// A refused admin operation: Kafka's error code and the message Kafka gives with it.
-public struct AdminError: Error, Equatable, CustomStringConvertible {
+/// A refused operation (admin or partition-level): Kafka's error code and the message Kafka
+/// gives with it.
+public struct AdminError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: ErrorCode
     public var message: String
 

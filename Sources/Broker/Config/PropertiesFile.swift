@@ -35,45 +35,31 @@ public enum PropertiesFile {
     }
 
     static func split(_ line: String) -> (String, String)? {
-        var key = ""
-        var iterator = Array(line)[...]
-        var escaped = false
-        while let c = iterator.first {
-            if escaped {
-                key.append(unescape(c, rest: &iterator))
-                escaped = false
-                continue
-            }
-            if c == "\\" {
-                escaped = true
-                iterator = iterator.dropFirst()
-                continue
-            }
-            if c == "=" || c == ":" || c == " " || c == "\t" { break }
-            key.append(c)
-            iterator = iterator.dropFirst()
-        }
+        var rest = Array(line)[...]
+        let key = unescaped(&rest, stopAt: ["=", ":", " ", "\t"])
         // Separator: whitespace, then at most one = or :, then whitespace.
-        iterator = iterator.drop(while: { $0 == " " || $0 == "\t" })
-        if let c = iterator.first, c == "=" || c == ":" { iterator = iterator.dropFirst() }
-        iterator = iterator.drop(while: { $0 == " " || $0 == "\t" })
-        var value = ""
-        escaped = false
-        while let c = iterator.first {
-            if escaped {
-                value.append(unescape(c, rest: &iterator))
-                escaped = false
-                continue
-            }
-            if c == "\\" {
-                escaped = true
-                iterator = iterator.dropFirst()
-                continue
-            }
-            value.append(c)
-            iterator = iterator.dropFirst()
-        }
+        rest = rest.drop(while: { $0 == " " || $0 == "\t" })
+        if let c = rest.first, c == "=" || c == ":" { rest = rest.dropFirst() }
+        rest = rest.drop(while: { $0 == " " || $0 == "\t" })
+        let value = unescaped(&rest, stopAt: [])
         return key.isEmpty ? nil : (key, value)
+    }
+
+    /// Reads characters up to an unescaped one of `stopAt` (or the end), decoding escapes.
+    static func unescaped(_ rest: inout ArraySlice<Character>, stopAt: Set<Character>) -> String {
+        var out = ""
+        while let c = rest.first {
+            if c == "\\" {
+                rest = rest.dropFirst()
+                guard let next = rest.first else { break }
+                out.append(unescape(next, rest: &rest))
+                continue
+            }
+            if stopAt.contains(c) { break }
+            out.append(c)
+            rest = rest.dropFirst()
+        }
+        return out
     }
 
     /// Decodes the escape whose letter is `c` (the first of `rest`), consuming it.

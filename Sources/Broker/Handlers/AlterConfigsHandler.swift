@@ -12,19 +12,16 @@ struct AlterConfigsHandler: ApiHandler {
                 respond: @escaping @Sendable (ApiReply<AlterConfigsResponse>) -> Void) {
         let results = request.resources.map { resource -> AlterConfigsResponse.AlterConfigsResourceResponse in
             var result = AlterConfigsResponse.AlterConfigsResourceResponse(resourceType: resource.resourceType, resourceName: resource.resourceName)
-            switch ConfigResource(rawValue: resource.resourceType) {
-            case .topic:
+            let failure = ConfigResource.alter(type: resource.resourceType, configNames: resource.configs.map(\.name)) {
                 let configs = Dictionary(resource.configs.map { ($0.name, $0.value) }, uniquingKeysWith: { _, b in b })
                 if case .failure(let e) = admin.setConfigs(topic: resource.resourceName, configs, validateOnly: request.validateOnly) {
-                    result.errorCode = e.code.rawValue
-                    result.errorMessage = e.message
+                    return e
                 }
-            case .broker:
-                result.errorCode = ErrorCode.invalidRequest.rawValue
-                result.errorMessage = "Cannot update these configs dynamically: \(resource.configs.map(\.name).sorted())"
-            default:
-                result.errorCode = ErrorCode.invalidRequest.rawValue
-                result.errorMessage = "Unsupported resource type \(resource.resourceType)"
+                return nil
+            }
+            if let failure {
+                result.errorCode = failure.code.rawValue
+                result.errorMessage = failure.message
             }
             return result
         }

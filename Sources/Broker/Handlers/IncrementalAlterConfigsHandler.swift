@@ -13,18 +13,11 @@ struct IncrementalAlterConfigsHandler: ApiHandler {
         let results = request.resources.map { resource -> IncrementalAlterConfigsResponse.AlterConfigsResourceResponse in
             var result = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse(
                 resourceType: resource.resourceType, resourceName: resource.resourceName)
-            switch ConfigResource(rawValue: resource.resourceType) {
-            case .topic:
-                if let e = apply(resource, validateOnly: request.validateOnly) {
-                    result.errorCode = e.code.rawValue
-                    result.errorMessage = e.message
-                }
-            case .broker:
-                result.errorCode = ErrorCode.invalidRequest.rawValue
-                result.errorMessage = "Cannot update these configs dynamically: \(resource.configs.map(\.name).sorted())"
-            default:
-                result.errorCode = ErrorCode.invalidRequest.rawValue
-                result.errorMessage = "Unsupported resource type \(resource.resourceType)"
+            if let failure = ConfigResource.alter(type: resource.resourceType, configNames: resource.configs.map(\.name), alterTopic: {
+                apply(resource, validateOnly: request.validateOnly)
+            }) {
+                result.errorCode = failure.code.rawValue
+                result.errorMessage = failure.message
             }
             return result
         }

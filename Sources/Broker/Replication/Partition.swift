@@ -139,16 +139,10 @@ public final class Partition: Sendable {
     }
 }
 
-/// A partition-level failure with Kafka's code and message.
-public struct PartitionError: Error, Equatable, Sendable {
-    public var code: ErrorCode
-    public var message: String
+/// A partition-level failure: Kafka's code and message, the same shape as an admin failure.
+public typealias PartitionError = AdminError
 
-    public init(_ code: ErrorCode, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
+extension AdminError {
     init(log error: LogError) {
         self.init(ErrorCode(code: error.kafkaErrorCode), error.description)
     }
