@@ -11,6 +11,7 @@ struct BatchInfo: Sendable, Equatable {
     var maxTimestamp: Int64
     var recordsCount: Int32
     var partitionLeaderEpoch: Int32
+    var producerId: Int64
 
     init(position: Int, header: RecordBatchHeader) {
         self.position = position
@@ -20,6 +21,7 @@ struct BatchInfo: Sendable, Equatable {
         self.maxTimestamp = header.maxTimestamp
         self.recordsCount = header.recordsCount
         self.partitionLeaderEpoch = header.partitionLeaderEpoch
+        self.producerId = header.producerId
     }
 
     var nextOffset: Int64 { lastOffset &+ 1 }

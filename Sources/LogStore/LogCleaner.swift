@@ -72,10 +72,7 @@ extension Log {
             for (index, segment) in snapshot.segments.enumerated() {
                 let isActive = index == snapshot.segments.count - 1
                 for batch in try segment.batches(limit: isActive ? snapshot.endPosition : nil) {
-                    let header = try segment.log.read(count: RecordBatchHeader.size, at: Int64(batch.position))
-                    if let parsed = try? RecordBatchHeader(parsing: header), parsed.producerId >= 0 {
-                        lastBatchOfProducer[parsed.producerId] = batch.baseOffset
-                    }
+                    if batch.producerId >= 0 { lastBatchOfProducer[batch.producerId] = batch.baseOffset }
                     guard segment.baseOffset < uncleanable, batch.lastOffset >= firstDirty, batch.baseOffset < uncleanable else { continue }
                     for record in try decodeRecords(of: batch, in: segment) {
                         if let key = record.key { latest[key] = record.offset }
@@ -98,64 +95,93 @@ extension Log {
         return stats
     }
 
-    /// Writes the compacted copy of `segment` to `<base>.log.cleaned`; nil (and no file) when
-    /// compaction would remove nothing from it.
+    /// Writes the compacted copy of `segment` to `<base>.log.cleaned`, streaming (at most about
+    /// 1 MiB of output is held in memory); nil (and no file left) when compaction would remove
+    /// nothing from it.
     private func cleanSegment(
         _ segment: LogSegment, latest: [[UInt8]: Int64], lastBatchOfProducer: [Int64: Int64], config: LogConfig, now: Int64,
         stats: inout CleanerStats
     ) throws(SystemError) -> LogSegment? {
-        var output: [(bytes: [UInt8], info: BatchInfo)] = []
-        var changed = false
-        var position = 0
-        for batch in try segment.batches() {
-            let bytes = try segment.log.read(count: batch.size, at: Int64(batch.position))
-            stats.bytesRead += Int64(bytes.count)
-            guard let decoded = try? RecordBatch.decode(bytes), !decoded.header.isControl else {
-                output.append((bytes, BatchInfo(position: position, header: batchHeader(bytes) ?? RecordBatchHeader())))
-                position += bytes.count
-                continue
-            }
-            let header = decoded.header
-            let tombstoneExpired = header.maxTimestamp < now - config.deleteRetentionMs
-            let kept = decoded.records.filter { record in
-                guard let key = record.key else { return true }
-                if let newest = latest[key], record.offset < newest { return false }
-                if record.value == nil && tombstoneExpired { return false }
-                return true
-            }
-            var result: [UInt8]?
-            if kept.count == decoded.records.count {
-                result = bytes
-            } else if kept.isEmpty {
-                if header.producerId >= 0, lastBatchOfProducer[header.producerId] == header.baseOffset {
-                    result = emptyBatch(like: header)
-                }
-            } else {
-                result = rebuild(header: header, records: kept)
-            }
-            stats.recordsRemoved += decoded.records.count - kept.count
-            if kept.count != decoded.records.count { changed = true }
-            guard let result, let resultHeader = batchHeader(result) else {
-                stats.batchesRemoved += 1
-                continue
-            }
-            output.append((result, BatchInfo(position: position, header: resultHeader)))
-            position += result.count
-        }
-        guard changed else { return nil }
         let cleaned = try LogSegment.create(
             directory: directory, baseOffset: segment.baseOffset, config: config, environment: environment,
             suffix: SegmentFileNames.cleanedSuffix)
-        var all: [UInt8] = []
-        all.reserveCapacity(position)
-        for piece in output { all += piece.bytes }
-        try withBytes(of: all) { (raw) throws(SystemError) in
-            try cleaned.append(raw, batches: output.map(\.info), now: now)
+        var changed = false
+        var chunk: [UInt8] = []
+        var chunkBatches: [BatchInfo] = []
+        var written: Int64 = 0
+        func emit(_ bytes: [UInt8], _ info: BatchInfo) throws(SystemError) {
+            var placed = info
+            placed.position = chunk.count
+            chunk += bytes
+            chunkBatches.append(placed)
+            if chunk.count >= 1 << 20 { try flushChunk() }
         }
-        try cleaned.becomeInactive()
-        try cleaned.flush()
-        stats.bytesWritten += Int64(all.count)
+        func flushChunk() throws(SystemError) {
+            guard !chunk.isEmpty else { return }
+            try withBytes(of: chunk) { (raw) throws(SystemError) in try cleaned.append(raw, batches: chunkBatches, now: now) }
+            written += Int64(chunk.count)
+            chunk.removeAll(keepingCapacity: true)
+            chunkBatches.removeAll(keepingCapacity: true)
+        }
+        do {
+            for batch in try segment.batches() {
+                let bytes = try segment.log.read(count: batch.size, at: Int64(batch.position))
+                stats.bytesRead += Int64(bytes.count)
+                // Control batches (transaction markers) and anything that does not decode stay as they are.
+                guard let decoded = try? RecordBatch.decode(bytes), !decoded.header.isControl else {
+                    try emit(bytes, batch)
+                    continue
+                }
+                let header = decoded.header
+                let tombstoneExpired = header.maxTimestamp < now - config.deleteRetentionMs
+                let kept = decoded.records.filter { record in
+                    guard let key = record.key else { return true }
+                    if let newest = latest[key], record.offset < newest { return false }
+                    if record.value == nil && tombstoneExpired { return false }
+                    return true
+                }
+                if kept.count == decoded.records.count {
+                    try emit(bytes, batch)
+                    continue
+                }
+                var result: [UInt8]?
+                if kept.isEmpty {
+                    if header.producerId >= 0, lastBatchOfProducer[header.producerId] == header.baseOffset {
+                        result = emptyBatch(like: header)
+                    }
+                } else {
+                    // Should the batch not rebuild, it stays whole: compaction never loses a record it keeps.
+                    guard let rebuilt = rebuild(header: header, records: kept) else {
+                        try emit(bytes, batch)
+                        continue
+                    }
+                    result = rebuilt
+                }
+                changed = true
+                stats.recordsRemoved += decoded.records.count - kept.count
+                guard let result, let resultHeader = batchHeader(result) else {
+                    stats.batchesRemoved += 1
+                    continue
+                }
+                try emit(result, BatchInfo(position: 0, header: resultHeader))
+            }
+            try flushChunk()
+            guard changed else {
+                discard(cleaned)
+                return nil
+            }
+            try cleaned.becomeInactive()
+            try cleaned.flush()
+        } catch {
+            discard(cleaned)
+            throw error
+        }
+        stats.bytesWritten += written
         return cleaned
+    }
+
+    private func discard(_ segment: LogSegment) {
+        for file in [segment.log, segment.offsetIndex.file, segment.timeIndex.file] { try? Posix.unlink(file.currentPath) }
     }
 
     private func batchHeader(_ bytes: [UInt8]) -> RecordBatchHeader? { try? RecordBatchHeader(parsing: bytes) }
@@ -227,9 +253,7 @@ extension Log {
                 return .failure(error)
             }
         }
-        if case .success(false) = outcome {
-            for file in [cleaned.log, cleaned.offsetIndex.file, cleaned.timeIndex.file] { try? Posix.unlink(file.currentPath) }
-        }
+        if case .success(false) = outcome { discard(cleaned) }
         return try outcome.get()
     }
 }
