@@ -32,6 +32,9 @@ protocol IndexEntry: Sendable, Equatable {
 /// Concurrency: the appender adds entries and many readers look them up; every access is a
 /// short critical section on `state`. Loading (the only I/O besides the append `pwrite`) runs
 /// outside the lock and installs its result if no one else did first.
+/// What one attempt to append an index entry did.
+enum AppendOutcome { case notLoaded, skipped, appended(due: Bool) }
+
 final class IndexFile<Entry: IndexEntry>: Sendable {
     let baseOffset: Int64
     let maxEntries: Int
@@ -126,13 +129,26 @@ final class IndexFile<Entry: IndexEntry>: Sendable {
     /// Appends an entry (the caller checked `isFull` and that the entry follows the last). It
     /// reaches the file with the next group, or at the next `writePending`.
     func append(_ entry: Entry) throws(SystemError) {
-        guard case .loaded = try load() else { return }
-        let due = state.withLock { state -> Bool in
-            state.entries?.append(entry)
-            state.count += 1
-            return state.count - state.firstUnwritten >= Self.writeBehindEntries
+        try append(entry, if: { _ in true })
+    }
+
+    /// Appends `entry` if `condition` holds for the current last entry (one critical section).
+    func append(_ entry: Entry, if condition: (Entry?) -> Bool) throws(SystemError) {
+        func attempt() -> AppendOutcome {
+            state.withLock { state -> AppendOutcome in
+                guard state.entries != nil else { return .notLoaded }
+                guard condition(state.entries?.last) else { return .skipped }
+                state.entries?.append(entry)
+                state.count += 1
+                return .appended(due: state.count - state.firstUnwritten >= Self.writeBehindEntries)
+            }
         }
-        if due { try writePending() }
+        var outcome = attempt()
+        if case .notLoaded = outcome {
+            guard case .loaded = try load() else { return }
+            outcome = attempt()
+        }
+        if case .appended(due: true) = outcome { try writePending() }
     }
 
     /// Writes the entries still only in memory, with one `pwrite`.

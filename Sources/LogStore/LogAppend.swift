@@ -72,9 +72,12 @@ extension Log {
         let config = self.config
         var batches = try Self.analyze(UnsafeRawBufferPointer(records), options: options, config: config)
         guard !batches.isEmpty else { throw LogError.invalidRecord("empty record set") }
-        return try withWriter { () throws(LogError) -> LogAppendInfo in
+        return try writer.withLock { (_) throws(LogError) -> LogAppendInfo in
             let now = environment.clock()
-            let (logEndOffset, logStartOffset) = state.withLock { ($0.logEndOffset, $0.logStartOffset) }
+            let (closed, logEndOffset, logStartOffset, active) = state.withLock { s in
+                (s.closed, s.logEndOffset, s.logStartOffset, s.segments.last)
+            }
+            guard !closed, var segment = active else { throw LogError.storageError("log \(topicPartition) is closed") }
             let useAppendTime = options.assignOffsets && (options.logAppendTime ?? (config.messageTimestampType == .logAppendTime))
             if options.assignOffsets {
                 var next = logEndOffset
@@ -113,30 +116,33 @@ extension Log {
                 offsetOfMax = batch.lastOffset
             }
 
-            var segment = try activeSegmentForAppend()
             if let reason = Self.shouldRoll(
                 segment: segment, config: config, incomingBytes: records.count, firstOffset: first, lastOffset: last, now: now)
             {
                 log("rolling segment \(segment.baseOffset) at offset \(first): \(reason)")
                 segment = try roll(at: first)
             }
+            let size: Int64
             do throws(SystemError) {
-                try segment.append(UnsafeRawBufferPointer(records), batches: batches, now: now)
+                size = try segment.append(UnsafeRawBufferPointer(records), batches: batches, now: now)
             } catch {
                 log("append of offsets \(first)...\(last) failed: \(error)")
                 throw LogError.storage(error)
             }
             let recordCount = batches.reduce(0) { $0 + Int($1.recordsCount) }
-            let size = segment.size
             let flushDue = state.withLock { s -> Bool in
                 s.logEndOffset = last + 1
                 s.logEndPosition = size
                 s.unflushedRecords += Int64(recordCount)
                 return s.unflushedRecords >= s.config.flushMessages
             }
-            for batch in batches where batch.partitionLeaderEpoch >= 0 {
-                if batch.partitionLeaderEpoch > (epochCache.latest?.epoch ?? -1) {
-                    do throws(SystemError) { try epochCache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset) } catch { throw .storage(error) }
+            var latestEpoch = epochCache.latest?.epoch ?? -1
+            for batch in batches where batch.partitionLeaderEpoch > latestEpoch {
+                latestEpoch = batch.partitionLeaderEpoch
+                do throws(SystemError) {
+                    try epochCache.assign(epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset)
+                } catch {
+                    throw .storage(error)
                 }
             }
             if flushDue { try flushLocked() }
@@ -209,11 +215,6 @@ extension Log {
             return "offsets \(firstOffset)...\(lastOffset) do not fit relative to \(segment.baseOffset)"
         }
         return nil
-    }
-
-    func activeSegmentForAppend() throws(LogError) -> LogSegment {
-        guard let segment = activeSegment else { throw LogError.storageError("log \(topicPartition) has no segment") }
-        return segment
     }
 
     /// Starts a new active segment at `offset` (the log end offset unless a follower's batch

@@ -118,7 +118,7 @@ extension Log {
         }
         func flushChunk() throws(SystemError) {
             guard !chunk.isEmpty else { return }
-            try withBytes(of: chunk) { (raw) throws(SystemError) in try cleaned.append(raw, batches: chunkBatches, now: now) }
+            try withBytes(of: chunk) { (raw) throws(SystemError) in _ = try cleaned.append(raw, batches: chunkBatches, now: now) }
             written += Int64(chunk.count)
             chunk.removeAll(keepingCapacity: true)
             chunkBatches.removeAll(keepingCapacity: true)

@@ -108,8 +108,9 @@ final class LogSegment: Sendable {
     /// Writes `bytes` (whole batches described by `batches`, positions relative to `bytes`) at
     /// the end of the segment with one `pwrite`, then indexes them. On any failure the file and
     /// indexes are cut back to where they were and the error is thrown: nothing partial stays.
-    func append(_ bytes: UnsafeRawBufferPointer, batches: [BatchInfo], now: Int64) throws(SystemError) {
-        guard let first = batches.first else { return }
+    @discardableResult
+    func append(_ bytes: UnsafeRawBufferPointer, batches: [BatchInfo], now: Int64) throws(SystemError) -> Int64 {
+        guard let first = batches.first else { return size }
         let start = state.withLock { $0.size }
         do throws(SystemError) {
             try log.write(bytes, at: start)
@@ -155,12 +156,14 @@ final class LogSegment: Sendable {
             s.offsetOfMaxTimestamp = offsetOfMax
             if start == 0 { s.rollingBasedTimestamp = firstTimestamp >= 0 ? firstTimestamp : now }
         }
+        return start + total
     }
 
     private func appendTimeIndexEntry(timestamp: Int64, offset: Int64) throws(SystemError) {
         guard timestamp >= 0 else { return }
-        if let last = try timeIndex.lastEntry(), last.timestamp >= timestamp { return }
-        try timeIndex.append(TimestampOffset(timestamp: timestamp, offset: offset))
+        try timeIndex.append(TimestampOffset(timestamp: timestamp, offset: offset)) { last in
+            last.map { $0.timestamp < timestamp } ?? true
+        }
     }
 
     /// Whether the indexes can take more entries (a full one rolls the segment).
