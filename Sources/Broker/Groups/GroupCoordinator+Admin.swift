@@ -29,10 +29,10 @@ struct GroupOverview: Sendable, Equatable {
 
 /// DescribeGroups, ListGroups, DeleteGroups, OffsetDelete and offset expiry.
 extension GroupCoordinator {
-    func describeGroup(_ groupId: String, respond: @escaping @Sendable (ErrorCode, GroupSummary) -> Void) {
+    func describeGroups(_ groupIds: [String], respond: @escaping @Sendable ([(ErrorCode, GroupSummary)]) -> Void) {
         run { c, core, replies in
-            let (error, summary) = c.describe(groupId, core)
-            replies.append { respond(error, summary) }
+            let results = groupIds.map { c.describe($0, core) }
+            replies.append { respond(results) }
         }
     }
 

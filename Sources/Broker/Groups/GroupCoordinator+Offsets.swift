@@ -157,11 +157,11 @@ extension GroupCoordinator {
 
     /// The committed offsets of a group: the partitions asked for, or all (nil). Offsets are
     /// answered whatever the group's state: groups may use Kafka only to store offsets.
-    func fetchOffsets(groupId: String, partitions: [TopicPartition]?,
-                      respond: @escaping @Sendable (ErrorCode, [FetchedOffset]) -> Void) {
+    func fetchOffsets(_ requests: [(groupId: String, partitions: [TopicPartition]?)],
+                      respond: @escaping @Sendable ([(ErrorCode, [FetchedOffset])]) -> Void) {
         run { c, core, replies in
-            let (error, offsets) = c.fetch(groupId, partitions, core)
-            replies.append { respond(error, offsets) }
+            let results = requests.map { c.fetch($0.groupId, $0.partitions, core) }
+            replies.append { respond(results) }
         }
     }
 

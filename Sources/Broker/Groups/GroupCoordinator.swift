@@ -46,7 +46,7 @@ final class GroupCoordinator: Sendable {
     /// count. Outside `core` because group records are placed while `core` is held.
     let partitionCount: Atomic<Int>
 
-    init(config: GroupConfig, log: any GroupLog, logger: Logger,
+    init(config: GroupConfig, log: any GroupLog, logger: Logger = Logger(label: "petrel.groups"),
          clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.config = config
         self.log = log
@@ -122,16 +122,13 @@ final class GroupCoordinator: Sendable {
     /// FindCoordinator for a group: creates `__consumer_offsets` on first use, then answers
     /// whether this broker coordinates the group (it does while the partition loads, too:
     /// the client learns to wait from the group APIs' COORDINATOR_LOAD_IN_PROGRESS).
-    func findCoordinator(_ groupId: String, respond: @escaping @Sendable (ErrorCode) -> Void) {
+    func findCoordinator(_ groupIds: [String], respond: @escaping @Sendable ([ErrorCode]) -> Void) {
         run { c, core, replies in
-            let result = c.ensureTopic(&core, &replies)
-            let error: ErrorCode
-            if let failure = result {
-                error = failure
-            } else {
-                error = core.partitions[c.partition(for: groupId)] != nil ? .noError : .coordinatorNotAvailable
+            let failure = c.ensureTopic(&core, &replies)
+            let errors = groupIds.map { groupId in
+                failure ?? (core.partitions[c.partition(for: groupId)] != nil ? .noError : .coordinatorNotAvailable)
             }
-            replies.append { respond(error) }
+            replies.append { respond(errors) }
         }
     }
 

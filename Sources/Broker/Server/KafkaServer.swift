@@ -16,6 +16,7 @@ public final class KafkaServer: Sendable {
     public let registry: TopicRegistry
     let admin: TopicAdmin
     public let replicas: ReplicaManager
+    let groups: GroupCoordinator
     let dispatcher: RequestDispatcher
 
     public init(config: BrokerConfig, logger: Logger) throws {
@@ -56,6 +57,10 @@ public final class KafkaServer: Sendable {
         try replicas.load(topics: registry.all)
         let producerIds = ProducerIdManager(backend: backend, brokerId: brokerId)
         let log: @Sendable (String) -> Void = { [logger] message in logger.info("\(message)") }
+        let groupConfig = GroupConfig(config)
+        groups = GroupCoordinator(
+            config: groupConfig, log: OffsetsTopic(admin: admin, replicas: replicas, config: groupConfig, brokerId: brokerId),
+            logger: logger)
         dispatcher = RequestDispatcher(handlers: [
             MetadataHandler(admin: admin, cluster: cluster, config: config),
             CreateTopicsHandler(admin: admin, config: config),
@@ -73,8 +78,22 @@ public final class KafkaServer: Sendable {
             OffsetForLeaderEpochHandler(replicas: replicas),
             DeleteRecordsHandler(replicas: replicas),
             DescribeLogDirsHandler(replicas: replicas),
+            FindCoordinatorHandler(coordinator: groups, cluster: cluster),
+            JoinGroupHandler(coordinator: groups),
+            SyncGroupHandler(coordinator: groups),
+            HeartbeatHandler(coordinator: groups),
+            LeaveGroupHandler(coordinator: groups),
+            OffsetCommitHandler(coordinator: groups, registry: registry),
+            OffsetFetchHandler(coordinator: groups),
+            DescribeGroupsHandler(coordinator: groups),
+            ListGroupsHandler(coordinator: groups),
+            DeleteGroupsHandler(coordinator: groups),
+            OffsetDeleteHandler(coordinator: groups, registry: registry),
         ])
         admin.onChange { [replicas] change in replicas.apply(change) }
+        admin.onChange { [groups] change in
+            if case .deleted(let t) = change { groups.topicDeleted(t.name) }
+        }
         admin.onChange { [logger] change in
             switch change {
             case .created(let t): logger.info("created topic", metadata: ["topic": "\(t.name)", "partitions": "\(t.partitions.count)"])
@@ -90,6 +109,7 @@ public final class KafkaServer: Sendable {
     public func start() throws {
         replicas.logManager.startup()
         replicas.startMaintenance()
+        groups.startup()
         var configuration = ServerConfiguration(listeners: listeners.map {
             ListenerAddress(name: $0.name, host: $0.host.isEmpty ? "0.0.0.0" : $0.host, port: $0.port)
         })
@@ -123,6 +143,8 @@ public final class KafkaServer: Sendable {
     /// Stops accepting, lets in-flight requests finish, closes everything.
     public func shutdown() async {
         logger.info("shutting down")
+        // Parked JoinGroups and SyncGroups are answered first, so in-flight requests can end.
+        groups.shutdown()
         if let server = network.withLock({ $0 }) {
             await server.shutdown(timeout: .seconds(30))
         }
