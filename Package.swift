@@ -40,6 +40,12 @@ let package = Package(
         .target(name: "KafkaProtocol", dependencies: ["Wire"], swiftSettings: strict),
         .target(name: "LogStore", dependencies: ["KafkaRecords", "Wire"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "Network", dependencies: ["Wire"], exclude: ["README.md"], swiftSettings: strict),
+        // ZooKeeper: the jute client protocol, and the coordination service.
+        .target(name: "ZooKeeperProtocol", dependencies: ["Wire"], swiftSettings: strict),
+        .target(
+            name: "ZooKeeperServer",
+            dependencies: ["ZooKeeperProtocol", "Network", "Wire", "CPetrel", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"], swiftSettings: strict),
 
         // The Kafka broker: configuration, request handlers, partitions, purgatory, controller.
         .target(
@@ -60,6 +66,7 @@ let package = Package(
                 "Broker",
                 "KafkaProtocol",
                 "KafkaRecords",
+                "ZooKeeperServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,6 +78,10 @@ let package = Package(
         .testTarget(name: "KafkaProtocolTests", dependencies: ["KafkaProtocol", "Wire"], swiftSettings: strict),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "KafkaRecords", "Wire"], swiftSettings: strict),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "KafkaProtocol", "Wire"], swiftSettings: strict),
+        .testTarget(name: "ZooKeeperProtocolTests", dependencies: ["ZooKeeperProtocol", "Wire"], swiftSettings: strict),
+        .testTarget(
+            name: "ZooKeeperServerTests", dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "Network", "Wire"],
+            swiftSettings: strict),
         .testTarget(name: "ProtocolGeneratorTests", dependencies: ["ProtocolGeneratorKit"], swiftSettings: strict),
     ]
 )
