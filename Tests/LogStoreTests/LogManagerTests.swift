@@ -134,3 +134,37 @@ import Wire
         #expect(reopened.recoveryReports.allSatisfy { $0.segmentsScanned == 0 && !$0.foundDamage })
     }
 }
+
+@Suite struct LogConfigTests {
+    @Test func parsesKafkasTopicConfigs() throws {
+        let config = try LogConfig(with: [
+            "segment.bytes": "1048576", "segment.ms": "3600000", "segment.index.bytes": "4096", "index.interval.bytes": "100",
+            "retention.ms": "-1", "retention.bytes": "5000000", "cleanup.policy": "delete,compact", "delete.retention.ms": "10",
+            "min.compaction.lag.ms": "20", "min.cleanable.dirty.ratio": "0.25", "max.message.bytes": "2000",
+            "message.timestamp.type": "LogAppendTime", "flush.messages": "1", "flush.ms": "1000", "file.delete.delay.ms": "0",
+            "compression.type": "zstd", "preallocate": "true", "unclean.leader.election.enable": "false",
+        ])
+        #expect(config.segmentBytes == 1_048_576 && config.segmentMs == 3_600_000 && config.segmentIndexBytes == 4096)
+        #expect(config.indexIntervalBytes == 100 && config.retentionMs == -1 && config.retentionBytes == 5_000_000)
+        #expect(config.cleanupPolicy == .compactAndDelete && config.deleteRetentionMs == 10 && config.minCompactionLagMs == 20)
+        #expect(config.minCleanableDirtyRatio == 0.25 && config.maxMessageBytes == 2000 && config.messageTimestampType == .logAppendTime)
+        #expect(config.flushMessages == 1 && config.flushMs == 1000 && config.fileDeleteDelayMs == 0)
+        #expect(config.compressionType == "zstd" && config.preallocate)
+        #expect(config.properties["cleanup.policy"] == "compact,delete")
+        for (key, value) in [("segment.bytes", "abc"), ("retention.ms", "-2"), ("min.cleanable.dirty.ratio", "1.5"),
+                             ("message.timestamp.type", "Now"), ("compression.type", "brotli"), ("flush.messages", "0")] {
+            #expect(errorName { try LogConfig(with: [key: value]) } == "INVALID_CONFIG", "\(key)=\(value)")
+        }
+    }
+
+    @Test func deleteDirectoriesLeftByACrashAreRemovedAtStartup() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.file("old-0.0123456789abcdef0123456789abcdef-delete"), withIntermediateDirectories: true)
+        writeFile(dir.file("old-0.0123456789abcdef0123456789abcdef-delete/00000000000000000000.log"), [1, 2, 3])
+        try FileManager.default.createDirectory(atPath: dir.file("not a partition"), withIntermediateDirectories: true)
+        let manager = try LogManager(options: LogManager.Options(logDirs: [dir.path]))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("old-0.0123456789abcdef0123456789abcdef-delete")))
+        #expect(manager.allLogs.isEmpty)
+    }
+}
