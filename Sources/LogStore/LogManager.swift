@@ -63,7 +63,10 @@ public final class LogManager: Sendable {
     /// Serialises log creation, so two callers never open one directory twice (held across
     /// the directory's creation: creating partitions is control-plane work).
     private let creation = Mutex<Void>(())
+    /// Retention, flushes, checkpoints and file deletion: short tasks, one at a time.
     private let queue = DispatchQueue(label: "petrel.logmanager")
+    /// The cleaner, on its own queue so a long compaction never delays retention or flushes.
+    private let cleanerQueue = DispatchQueue(label: "petrel.logcleaner")
     /// What opening each log found; damage is also sent to the environment's log sink.
     public let recoveryReports: [LogRecoveryReport]
 
@@ -318,18 +321,19 @@ public final class LogManager: Sendable {
     /// Starts the background work on Dispatch timers.
     public func startup() {
         let o = options
-        let queue = self.queue
+        let mainQueue = self.queue
+        let cleanerQueue = self.cleanerQueue
         state.withLock { s in
-            func every(_ ms: Int64, _ work: @escaping @Sendable () -> Void) {
+            func every(_ ms: Int64, on target: DispatchQueue? = nil, _ work: @escaping @Sendable () -> Void) {
                 guard ms > 0, ms < Int64(Int32.max) else { return }
-                let timer = DispatchSource.makeTimerSource(queue: queue)
+                let timer = DispatchSource.makeTimerSource(queue: target ?? mainQueue)
                 timer.schedule(deadline: .now() + .milliseconds(Int(ms)), repeating: .milliseconds(Int(ms)))
                 timer.setEventHandler(handler: work)
                 timer.resume()
                 s.timers.append(timer)
             }
             every(o.retentionCheckIntervalMs) { [weak self] in self?.runRetention() }
-            if o.cleanerEnabled { every(o.cleanerBackoffMs) { [weak self] in self?.runCleaner() } }
+            if o.cleanerEnabled { every(o.cleanerBackoffMs, on: cleanerQueue) { [weak self] in self?.runCleaner() } }
             every(o.flushCheckIntervalMs) { [weak self] in self?.runFlush() }
             every(o.checkpointIntervalMs) { [weak self] in self?.checkpointAll() }
             every(min(o.retentionCheckIntervalMs, 30_000)) { [weak self] in self?.deleteExpiredFiles() }
@@ -345,6 +349,7 @@ public final class LogManager: Sendable {
             s.shutDown = true
         }
         queue.sync {}
+        cleanerQueue.sync {}
         var failure: LogError?
         for (tp, log) in allLogs {
             do { try log.close() } catch {
