@@ -24,7 +24,13 @@ import Testing
         }
     }
 
-    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    /// Five seeds by default; LOGSTORE_PROPERTY_SEEDS=N runs N (a longer hunt for bugs).
+    static var seeds: [UInt64] {
+        let count = ProcessInfo.processInfo.environment["LOGSTORE_PROPERTY_SEEDS"].flatMap { Int($0) } ?? 5
+        return (1...max(1, count)).map { UInt64($0) }
+    }
+
+    @Test(arguments: PropertyTests.seeds)
     func randomOperationsMatchTheModel(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let t = TestLog()
@@ -136,5 +142,79 @@ import Testing
             if step % 25 == 0 { try check("step \(step)") }
         }
         try check("end")
+    }
+}
+
+/// Random damage to random files of a closed log: opening after a crash never traps, never
+/// hands out a batch that fails its CRC, and keeps every batch before the first damaged byte.
+@Suite struct DamageFuzzTests {
+    /// 24 seeds by default; LOGSTORE_DAMAGE_SEEDS=N runs N.
+    static var seeds: [UInt64] {
+        let count = ProcessInfo.processInfo.environment["LOGSTORE_DAMAGE_SEEDS"].flatMap { Int($0) } ?? 24
+        return (1...max(1, count)).map { UInt64($0) }
+    }
+
+    @Test(arguments: DamageFuzzTests.seeds)
+    func randomDamage(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed &* 7919)
+        let t = TestLog()
+        defer { t.dir.remove() }
+        var config = LogConfig()
+        config.segmentBytes = 6000
+        config.indexIntervalBytes = 300
+        var (log, _) = try t.open(config)
+        for i in 0..<40 { try log.append(makeBatch(count: 1 + i % 3, valueSize: Int.random(in: 50...600, using: &rng), seed: i)) }
+        let end = log.logEndOffset
+        _ = try t.closeCleanly(log)
+        let names = (try FileManager.default.contentsOfDirectory(atPath: t.logDir)).sorted()
+        let victim = try #require(names.randomElement(using: &rng))
+        let path = t.logDir + "/" + victim
+        var bytes = readFile(path)
+        var firstDamaged = bytes.count
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 0 where !bytes.isEmpty:
+            let at = Int.random(in: 0..<bytes.count, using: &rng)
+            bytes[at] ^= UInt8.random(in: 1...255, using: &rng)
+            firstDamaged = at
+        case 1 where !bytes.isEmpty:
+            firstDamaged = Int.random(in: 0..<bytes.count, using: &rng)
+            bytes.removeLast(bytes.count - firstDamaged)
+        case 2 where !bytes.isEmpty:
+            let at = Int.random(in: 0..<bytes.count, using: &rng)
+            let count = min(bytes.count - at, Int.random(in: 1...4096, using: &rng))
+            for i in at..<(at + count) { bytes[i] = 0 }
+            firstDamaged = at
+        default:
+            bytes += (0..<Int.random(in: 1...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        }
+        writeFile(path, bytes)
+        (log, _) = try t.open(config, clean: false)
+        // Everything readable is intact and in order.
+        var next = log.logStartOffset
+        var count = 0
+        while next < log.logEndOffset {
+            let chunk = try log.read(from: next, maxBytes: 1 << 20).readBytes()
+            var iterator = RecordBatchIterator(chunk)
+            var advanced = false
+            while let entry = iterator.next() {
+                let header = try RecordBatchHeader.validate(chunk[entry.range], .stored)
+                #expect(header.baseOffset >= next)
+                next = header.nextOffset
+                count += 1
+                advanced = true
+            }
+            if !advanced { break }
+        }
+        #expect(next == log.logEndOffset)
+        // What lay before the damage survives: all of it unless a segment file was hit.
+        if victim.hasSuffix(".log"), let base = Int64(victim.prefix(20)) {
+            let headers = FormatTests.parseLog(Array(readFile(path).prefix(firstDamaged))).batches
+            let intactBefore = headers.filter { $0.position + $0.size <= firstDamaged }.last?.lastOffset ?? (base - 1)
+            #expect(log.logEndOffset >= intactBefore + 1)
+        } else {
+            #expect(log.logEndOffset == end)
+        }
+        // And the log takes appends again.
+        #expect(try log.append(makeBatch()).firstOffset == log.logEndOffset - 1)
     }
 }
