@@ -228,6 +228,14 @@ final class LogSegment: Sendable {
         var position: Int64 = 0
         if let start = try offsetIndexFloor(target) {
             position = Int64(start.position)
+            // An index entry names the last offset of the batch at its position. If the data
+            // says otherwise the index is wrong (damaged while the log was shut down cleanly):
+            // rebuild it from the data rather than start a read in the middle of a batch.
+            // (A position at or past `end` is a batch this reader may not see yet, not damage.)
+            if position < end, try readHeader(at: position, limit: end)?.lastOffset != start.offset {
+                try indexLoad.withLock { (_) throws(SystemError) in try rebuildIndexes() }
+                position = Int64(try offsetIndexFloor(target)?.position ?? 0)
+            }
         }
         while let batch = try readHeader(at: position, limit: end) {
             if batch.lastOffset >= target { return batch }

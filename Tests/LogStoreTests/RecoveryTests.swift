@@ -252,3 +252,29 @@ import Testing
         #expect(reopened.logEndOffset == 20)
     }
 }
+
+@Suite struct PlausibleButWrongIndexTests {
+    /// An index that passes the sanity check (entries increase) but points between batches is
+    /// caught at the first lookup and rebuilt; no read starts mid-batch.
+    @Test func shiftedPositionsAreDetectedAndRebuilt() throws {
+        let t = TestLog()
+        defer { t.dir.remove() }
+        var config = LogConfig()
+        config.indexIntervalBytes = 200
+        let (log, _) = try t.open(config)
+        for i in 0..<30 { try log.append(makeBatch(valueSize: 100, seed: i)) }
+        try log.forceRoll()
+        let checkpoints = try t.closeCleanly(log)
+        let path = t.logDir + "/00000000000000000000.index"
+        var index = readFile(path)
+        #expect(index.count >= 16)
+        for slot in stride(from: 0, to: index.count, by: 8) { index[slot + 7] &+= 3 }  // every position + 3
+        writeFile(path, index)
+        let (reopened, _) = try t.open(config, clean: true, checkpoints: checkpoints)
+        for offset in Int64(0)..<30 {
+            let first = try #require(batches(in: try reopened.read(from: offset, maxBytes: 1).readBytes()).first)
+            #expect(first.baseOffset == offset)
+        }
+        #expect(readFile(path) != index)
+    }
+}
