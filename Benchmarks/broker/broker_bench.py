@@ -24,7 +24,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 PARTITIONS = 3
 # The mock keeps only the newest ~5 MiB per partition: produce and consume in chunks that fit.
 def chunk_size(size):
-    return min(40_000, PARTITIONS * (4 << 20) // size)
+    return min(40_000, (4 << 20) // size)
 
 
 def start_mock(topic):
@@ -129,7 +129,7 @@ def consume(bootstrap, topic, n, size):
         while got < target:
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"consumed {got} of {target} messages in 120 s")
-            for m in consumer.consume(10_000, 1.0):
+            for m in consumer.consume(min(10_000, target - got), 1.0):
                 if not m.error():
                     got += 1
                     positions[m.partition()] = m.offset() + 1
