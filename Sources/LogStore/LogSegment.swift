@@ -232,9 +232,15 @@ final class LogSegment: Sendable {
             // says otherwise the index is wrong (damaged while the log was shut down cleanly):
             // rebuild it from the data rather than start a read in the middle of a batch.
             // (A position at or past `end` is a batch this reader may not see yet, not damage.)
-            if position < end, try readHeader(at: position, limit: end)?.lastOffset != start.offset {
-                try indexLoad.withLock { (_) throws(SystemError) in try rebuildIndexes() }
-                position = Int64(try offsetIndexFloor(target)?.position ?? 0)
+            if position < end {
+                let batch = try readHeader(at: position, limit: end)
+                if let batch, batch.lastOffset == start.offset {
+                    if batch.lastOffset >= target { return batch }
+                    position += Int64(batch.size)
+                } else {
+                    try indexLoad.withLock { (_) throws(SystemError) in try rebuildIndexes() }
+                    position = Int64(try offsetIndexFloor(target)?.position ?? 0)
+                }
             }
         }
         while let batch = try readHeader(at: position, limit: end) {
