@@ -148,7 +148,9 @@ import Wire
         let header = try RecordBatchHeader.validate(bytes, .stored)
         #expect(header.timestampType == .logAppendTime && header.maxTimestamp == t.clock.now)
         // Asked for explicitly on a CreateTime topic too.
-        let (other, _) = try TestLog().open()
+        let t2 = TestLog()
+        defer { t2.dir.remove() }
+        let (other, _) = try t2.open()
         let explicit = try other.append(makeBatch(), options: AppendOptions(logAppendTime: true))
         #expect(explicit.logAppendTime > 0)
     }
