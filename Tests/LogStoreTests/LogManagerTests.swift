@@ -168,3 +168,28 @@ import Wire
         #expect(manager.allLogs.isEmpty)
     }
 }
+
+@Suite struct ManagerRestartTests {
+    /// Without a clean shutdown (no marker) every log is recovered from its recovery point;
+    /// after one, nothing is scanned.
+    @Test func uncleanRestartRecoversCleanRestartDoesNot() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let options = LogManager.Options(logDirs: [dir.path])
+        let first = try LogManager(options: options)
+        let now = LogEnvironment.wallClockMs()
+        for p in 0..<3 {
+            let log = try first.getOrCreateLog(TopicPartition(topic: "r", partition: Int32(p)))
+            for _ in 0..<4 { try log.append(makeBatch(count: 2, timestamp: now)) }
+        }
+        first.checkpointAll()  // a periodic checkpoint, then a crash: no shutdown
+        let second = try LogManager(options: options)
+        #expect(second.recoveryReports.count == 3)
+        #expect(second.recoveryReports.allSatisfy { $0.segmentsScanned == 1 && !$0.cleanShutdown && !$0.foundDamage })
+        #expect(second.allLogs.values.allSatisfy { $0.logEndOffset == 8 })
+        try second.shutdown()
+        let third = try LogManager(options: options)
+        #expect(third.recoveryReports.allSatisfy { $0.segmentsScanned == 0 && $0.cleanShutdown })
+        #expect(third.allLogs.values.allSatisfy { $0.logEndOffset == 8 })
+    }
+}
