@@ -267,6 +267,28 @@ import Testing
         #expect(try restarted.heartbeat("g", member: member, generation: generation) == .noError)
     }
 
+    @Test func startupLoadsInTheBackground() throws {
+        let h = try GroupHarness()
+        let (member, generation) = try h.joinAndSync("g")
+        #expect(try h.commit("g", member: member, generation: generation, [("t", 0, 9)]) == [.noError])
+        // A restart whose log reads are held back until the test lets them go.
+        let gated = GatedGroupLog(h.log)
+        let c = GroupCoordinator(config: GroupHarness.config(), log: gated)
+        c.startup()
+        let early = Later<[(ErrorCode, [FetchedOffset])]>()
+        c.fetchOffsets([(groupId: "g", partitions: nil)]) { early.set($0) }
+        #expect(try early.wait().first?.0 == .coordinatorLoadInProgress)
+        let listed = Later<ErrorCode>()
+        c.listGroups(states: []) { e, _ in listed.set(e) }
+        #expect(try listed.wait() == .coordinatorLoadInProgress)
+        gated.open()
+        let deadline = Date().addingTimeInterval(5)
+        while c.core.withLock({ $0.partitions.values.contains(.loading) }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+        let late = Later<[(ErrorCode, [FetchedOffset])]>()
+        c.fetchOffsets([(groupId: "g", partitions: nil)]) { late.set($0) }
+        #expect(try late.wait().first?.1.map { $0.offset?.offset } == [9])
+    }
+
     @Test func loadingPartitionsAnswerLoadInProgress() throws {
         let h = try GroupHarness()
         h.coordinator.core.withLock { core in

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import KafkaProtocol
 import LogStore
@@ -45,6 +46,27 @@ final class MemoryGroupLog: GroupLog {
     }
 
     var allRecords: [GroupLogRecord] { state.withLock { s in s.records.keys.sorted().flatMap { s.records[$0] ?? [] } } }
+}
+
+/// A log whose reads wait until `open()`: a coordinator still loading its partitions.
+final class GatedGroupLog: GroupLog {
+    let inner: MemoryGroupLog
+    let gate = DispatchSemaphore(value: 0)
+
+    init(_ inner: MemoryGroupLog) { self.inner = inner }
+
+    func open() { gate.signal() }
+    func layout() -> (partitionCount: Int, local: [Int32])? { inner.layout() }
+    func createTopic() -> Result<(partitionCount: Int, local: [Int32]), GroupLogError> { inner.createTopic() }
+    func append(partition: Int32, records: [GroupLogRecord], timestamp: Int64) -> Result<Void, GroupLogError> {
+        inner.append(partition: partition, records: records, timestamp: timestamp)
+    }
+    func read(partition: Int32, _ visit: (GroupLogRecord) -> Void) -> Result<Int, GroupLogError> {
+        // The first read waits for the gate, then lets the rest through.
+        gate.wait()
+        gate.signal()
+        return inner.read(partition: partition, visit)
+    }
 }
 
 /// A value delivered later by a callback, waited for with a deadline.
