@@ -1,0 +1,114 @@
+import ZooKeeperProtocol
+
+/// The replicated state machine: the data tree, the table of live sessions with their
+/// timeouts, and the zxid of the last transaction applied. `apply` is deterministic: the same
+/// transactions in the same order give the same state on every node and after every restart.
+///
+/// A value type (copy-on-write), so a snapshot is a cheap copy taken between transactions.
+struct ZKDatabase: Sendable {
+    var tree: DataTree
+    /// Live sessions: id → timeout in ms, as created (`createSession`) and not yet closed.
+    private(set) var sessions: [Int64: Int32] = [:]
+    private(set) var lastZxid: Int64 = 0
+    /// `lastZxid` before a trial began.
+    private var trialBase: Int64?
+
+    init(extendedTypes: Bool) {
+        tree = DataTree(extendedTypes: extendedTypes)
+    }
+
+    init(tree: DataTree, sessions: [Int64: Int32], lastZxid: Int64) {
+        self.tree = tree
+        self.sessions = sessions
+        self.lastZxid = lastZxid
+    }
+
+    /// Starts a trial: what is applied until `endTrial` is undone then, zxid included.
+    mutating func beginTrial() {
+        tree.beginJournal()
+        trialBase = lastZxid
+    }
+
+    mutating func endTrial() {
+        tree.endJournal(keep: false)
+        if let base = trialBase { lastZxid = base }
+        trialBase = nil
+    }
+
+    /// What applying one transaction did: a result per op (one for a plain txn, one per part
+    /// of a multi) and the events for watches, in order.
+    struct Outcome: Sendable {
+        var results: [OpResult] = []
+        var events: [TreeEvent] = []
+    }
+
+    enum OpResult: Sendable, Equatable {
+        case created(path: String, stat: Stat)
+        case deleted
+        case dataSet(Stat)
+        case aclSet(Stat)
+        case checked
+        case session
+        case failed(ErrorCode)
+    }
+
+    /// Applies `txn`. A part that cannot apply (only possible with a damaged log) is reported
+    /// as failed; a multi then leaves no trace.
+    @discardableResult
+    mutating func apply(_ txn: Txn) -> Outcome {
+        var outcome = Outcome()
+        if case .multi(let parts) = txn.body {
+            tree.beginJournal()
+            for part in parts {
+                applyPart(part, txn, into: &outcome)
+            }
+            let failed = outcome.results.contains { if case .failed = $0 { true } else { false } }
+            tree.endJournal(keep: !failed)
+            if failed { outcome.events = [] }
+        } else {
+            applyPart(txn.body, txn, into: &outcome)
+        }
+        if txn.zxid > lastZxid && trialBase == nil { lastZxid = txn.zxid }
+        return outcome
+    }
+
+    private mutating func applyPart(_ body: TxnBody, _ txn: Txn, into outcome: inout Outcome) {
+        do throws(ErrorCode) {
+            switch body {
+            case .createSession(let timeout):
+                sessions[txn.sessionId] = timeout
+                outcome.results.append(.session)
+            case .closeSession:
+                for path in (tree.ephemerals[txn.sessionId] ?? []).sorted(by: >) {
+                    outcome.events += try tree.delete(path: path, zxid: txn.zxid)
+                }
+                sessions[txn.sessionId] = nil
+                outcome.results.append(.session)
+            case .create(let path, let data, let acl, let owner, let parentCVersion):
+                let (stat, events) = try tree.create(
+                    path: path, data: data, acl: acl, ephemeralOwner: owner, parentCVersion: parentCVersion,
+                    zxid: txn.zxid, time: txn.time)
+                outcome.results.append(.created(path: path, stat: stat))
+                outcome.events += events
+            case .delete(let path):
+                outcome.events += try tree.delete(path: path, zxid: txn.zxid)
+                outcome.results.append(.deleted)
+            case .setData(let path, let data, let version):
+                let (stat, events) = try tree.setData(path: path, data: data, version: version, zxid: txn.zxid, time: txn.time)
+                outcome.results.append(.dataSet(stat))
+                outcome.events += events
+            case .setACL(let path, let acl, let version):
+                outcome.results.append(.aclSet(try tree.setACL(path: path, acl: acl, version: version)))
+            case .check(let path, _):
+                guard tree.node(path) != nil else { throw .noNode }
+                outcome.results.append(.checked)
+            case .error(let code):
+                outcome.results.append(.failed(ErrorCode(rawValue: code) ?? .systemError))
+            case .multi:
+                throw .marshallingError
+            }
+        } catch {
+            outcome.results.append(.failed(error))
+        }
+    }
+}
