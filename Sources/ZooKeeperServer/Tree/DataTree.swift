@@ -11,7 +11,9 @@ import ZooKeeperProtocol
 ///
 /// **Undo.** Between `beginJournal()` and `endJournal(keep:)` the first image of every node
 /// touched is remembered; `endJournal(keep: false)` puts them all back. A failed multi is
-/// rolled back this way, and nothing outside the tree ever saw its partial state.
+/// rolled back this way, and nothing outside the tree ever saw its partial state. Journals nest
+/// (a multi applied during a trial): a kept inner journal hands its images to the enclosing one,
+/// so undoing the outer still restores everything.
 struct DataTree: Sendable {
     /// ZooKeeper's `extendedTypesEnabled`: TTL nodes exist, and owners with the top byte set
     /// read as TTLs.
@@ -22,7 +24,8 @@ struct DataTree: Sendable {
     private(set) var ttls: Set<String> = []
     /// Bytes of paths and data, as ZooKeeper's `approximateDataSize`.
     private(set) var approximateDataSize = 0
-    private var journal: [String: DataNode?]?
+    /// Open journals, innermost last: each maps a path to its image before that journal began.
+    private var journals: [[String: DataNode?]] = []
 
     static let zookeeperPath = "/zookeeper"
     static let quotaPath = "/zookeeper/quota"
@@ -136,15 +139,32 @@ struct DataTree: Sendable {
     // MARK: Undo
 
     mutating func beginJournal() {
-        journal = [:]
+        journals.append([:])
     }
 
-    /// Stops journaling; unless `keep`, restores every node touched since `beginJournal`.
+    /// Closes the innermost journal; unless `keep`, restores every node touched since its
+    /// `beginJournal`.
     mutating func endJournal(keep: Bool) {
-        guard let saved = journal else { return }
-        journal = nil
-        if keep { return }
+        guard let saved = journals.popLast() else { return }
+        if keep {
+            if let outer = journals.indices.last {
+                for (path, image) in saved where journals[outer].index(forKey: path) == nil {
+                    journals[outer][path] = image
+                }
+            }
+            return
+        }
+        // The nodes go back to how they were when this journal began; the enclosing journals
+        // already hold older images of anything they care about, so they record nothing here.
+        let enclosing = journals
+        journals = []
         for (path, image) in saved { put(path, image) }
+        journals = enclosing
+    }
+
+    private mutating func remember(_ path: String, _ image: DataNode?) {
+        guard let innermost = journals.indices.last, journals[innermost].index(forKey: path) == nil else { return }
+        journals[innermost][path] = .some(image)
     }
 
     // MARK: The only places nodes change
@@ -153,7 +173,7 @@ struct DataTree: Sendable {
     /// size and owner: the parent's side of a create or delete.
     private mutating func modify(_ path: String, _ body: (inout DataNode) -> Void) {
         guard let index = nodes.index(forKey: path) else { return }
-        if journal != nil, journal?.index(forKey: path) == nil { journal?[path] = .some(nodes.values[index]) }
+        remember(path, nodes.values[index])
         body(&nodes.values[index])
     }
 
@@ -161,7 +181,7 @@ struct DataTree: Sendable {
     /// first image of the node when a journal is open.
     private mutating func put(_ path: String, _ node: DataNode?) {
         let old = nodes[path]
-        if journal != nil, journal?.index(forKey: path) == nil { journal?[path] = .some(old) }
+        remember(path, old)
         let reindex = old?.ephemeralOwner != node?.ephemeralOwner || (old == nil) != (node == nil)
         if let old {
             approximateDataSize -= path.utf8.count + old.data.count

@@ -10,8 +10,9 @@ struct ZKDatabase: Sendable {
     /// Live sessions: id → timeout in ms, as created (`createSession`) and not yet closed.
     private(set) var sessions: [Int64: Int32] = [:]
     private(set) var lastZxid: Int64 = 0
-    /// `lastZxid` before a trial began.
+    /// `lastZxid` and the session table before a trial began.
     private var trialBase: Int64?
+    private var trialSessions: [Int64: Int32]?
 
     init(extendedTypes: Bool) {
         tree = DataTree(extendedTypes: extendedTypes)
@@ -27,12 +28,15 @@ struct ZKDatabase: Sendable {
     mutating func beginTrial() {
         tree.beginJournal()
         trialBase = lastZxid
+        trialSessions = sessions
     }
 
     mutating func endTrial() {
         tree.endJournal(keep: false)
         if let base = trialBase { lastZxid = base }
+        if let saved = trialSessions { sessions = saved }
         trialBase = nil
+        trialSessions = nil
     }
 
     /// What applying one transaction did: a result per op (one for a plain txn, one per part
