@@ -80,6 +80,8 @@ public final class Log: Sendable {
     /// Base offsets of the segments, oldest first.
     public var segmentBaseOffsets: [Int64] { state.withLock { $0.segments.map(\.baseOffset) } }
     public var segmentCount: Int { state.withLock { $0.segments.count } }
+    /// Base offset of the segment appends go to (the log start offset of an empty log).
+    public var activeSegmentBaseOffset: Int64 { state.withLock { $0.segments.last?.baseOffset ?? $0.logStartOffset } }
     /// Bytes of all segments.
     public var size: Int64 { segments.reduce(0) { $0 + $1.size } }
 

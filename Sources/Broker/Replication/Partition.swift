@@ -59,10 +59,17 @@ public final class Partition: Sendable {
                 }
             }
             let info: LogAppendInfo
+            let segmentBefore = log.activeSegmentBaseOffset
             do throws(LogError) {
                 info = try log.append(&batch, options: AppendOptions(leaderEpoch: epoch, verifyChecksums: false))
             } catch {
                 return .failure(PartitionError(log: error))
+            }
+            // As Kafka does on roll: the producer state as of the new segment's base offset
+            // (before this batch is recorded), so a restart after a crash reads only the
+            // segments after it instead of the whole log.
+            if log.activeSegmentBaseOffset != segmentBefore {
+                snapshotProducers(directory: log.directory, at: info.firstOffset)
             }
             if let producerBatch {
                 state.withLock { $0.producers.record(producerBatch, firstOffset: info.firstOffset) }
@@ -78,8 +85,8 @@ public final class Partition: Sendable {
     // MARK: Producer state persistence
 
     /// Writes `<log end offset>.snapshot` and removes older snapshots (clean shutdown, roll).
-    func snapshotProducers(directory: String) {
-        let end = log.logEndOffset
+    func snapshotProducers(directory: String, at offset: Int64? = nil) {
+        let end = offset ?? log.logEndOffset
         let bytes = state.withLock { ProducerSnapshot.encode($0.producers) }
         let url = URL(fileURLWithPath: directory).appendingPathComponent(ProducerSnapshot.fileName(offset: end))
         do {
