@@ -65,11 +65,14 @@ public struct QuorumServer: Sendable, Equatable {
 }
 
 extension StringProtocol {
-    /// Without the given characters at either end.
+    /// Without the given characters at either end. Compared scalar by scalar: "\r\n" is one
+    /// `Character`, so `" \t\r\n".contains("\n")` would be false and a newline would stay.
     func trimming(_ set: String) -> String {
-        var scalars = self[...]
-        while let first = scalars.first, set.contains(first) { scalars = scalars.dropFirst() }
-        while let last = scalars.last, set.contains(last) { scalars = scalars.dropLast() }
-        return String(scalars)
+        let scalars = Set(set.unicodeScalars)
+        func trimmed(_ character: Character) -> Bool { character.unicodeScalars.allSatisfy { scalars.contains($0) } }
+        var text = self[...]
+        while let first = text.first, trimmed(first) { text = text.dropFirst() }
+        while let last = text.last, trimmed(last) { text = text.dropLast() }
+        return String(text)
     }
 }

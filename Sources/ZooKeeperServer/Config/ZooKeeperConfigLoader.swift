@@ -38,7 +38,8 @@ extension ZooKeeperConfig {
     /// Java-properties lines: `key=value`, `key: value` or `key value`; `#` and `!` comments.
     static func parseProperties(_ text: String) -> [(String, String)] {
         var result: [(String, String)] = []
-        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        // `isNewline`: "\r\n" is a single Character, equal neither to "\n" nor to "\r".
+        for rawLine in text.split(whereSeparator: { $0.isNewline }) {
             let line = String(rawLine).trimming(" \t")
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
             guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" || $0 == " " || $0 == "\t" }) else {
@@ -176,19 +177,20 @@ extension ZooKeeperConfig {
 
     func validate() throws(ZooKeeperConfigError) {
         if dataDir.isEmpty { throw .missing(key: "dataDir") }
-        guard let port = effectiveClientPort else { throw .missing(key: "clientPort") }
-        if port > 65535 { throw .invalid(key: "clientPort", value: "\(port)", reason: "must be at most 65535") }
-        if minSessionTimeout > maxSessionTimeout {
-            throw .invalid(
-                key: "minSessionTimeout", value: "\(minSessionTimeout)",
-                reason: "must not be larger than maxSessionTimeout (\(maxSessionTimeout))")
-        }
+        // The ensemble first: this node's client port may come from its server line.
         if !isStandalone {
             if initLimit == nil { throw .missing(key: "initLimit") }
             if syncLimit == nil { throw .missing(key: "syncLimit") }
             if servers[myId] == nil {
                 throw .invalid(key: "myid", value: "\(myId)", reason: "no server.\(myId) line names this node")
             }
+        }
+        guard let port = effectiveClientPort else { throw .missing(key: "clientPort") }
+        if port > 65535 { throw .invalid(key: "clientPort", value: "\(port)", reason: "must be at most 65535") }
+        if minSessionTimeout > maxSessionTimeout {
+            throw .invalid(
+                key: "minSessionTimeout", value: "\(minSessionTimeout)",
+                reason: "must not be larger than maxSessionTimeout (\(maxSessionTimeout))")
         }
     }
 }
