@@ -13,9 +13,11 @@ public struct Id: JuteRecord, Hashable {
 
     public static let anyone = Id(scheme: "world", id: "anyone")
 
+    /// A null id reads as "": kazoo writes every empty string as null (length -1), so the
+    /// `auth` scheme's empty id arrives that way, and ZooKeeper's Java jute accepts it.
     public init(from reader: inout ByteReader) throws(WireError) {
         scheme = try reader.readJuteString(field: "Id.scheme")
-        id = try reader.readJuteString(field: "Id.id")
+        id = try reader.readJuteNullableString() ?? ""
     }
 
     public func encode(into writer: inout ByteWriter) {
