@@ -72,9 +72,10 @@ extension RequestProcessor {
             let (zxid, _) = commit(.error(ErrorCode.reconfigDisabled.rawValue), session: session, cxid: xid)
             finish(context, xid: xid, op: "RECO", error: .reconfigDisabled, zxid: zxid)
         case .closeSession:
-            closeSession(session, cxid: xid, reason: "client closed session 0x\(String(UInt64(bitPattern: session), radix: 16))")
-            finish(context, xid: xid, op: "CLOS")
-            closeAfterReplies(connection, reason: "session closed by the client")
+            // The reply must be queued before the connection is closed, or it is dropped.
+            let zxid = closeSession(session, cxid: xid, reason: "", closeConnection: false)
+            finish(context, xid: xid, op: "CLOS", zxid: zxid)
+            closeAfterReplies(connection, reason: "client closed session 0x\(String(UInt64(bitPattern: session), radix: 16))")
         default:
             read(request, xid: xid, context)
         }
@@ -186,8 +187,8 @@ extension RequestProcessor {
         switch request {
         case .exists(let exists):
             if exists.path.utf8.contains(0) { return fail(.badArguments, "EXIS") }
+            // No permission is needed to learn that a node exists (ZooKeeper 3.8 checks none).
             let node = tree.node(exists.path)
-            if let node, !allows(node, .read, connection) { return fail(.noAuth, "EXIS") }
             if exists.watch { watchManager.add(.data, path: exists.path, watcher: watcher) }
             guard let stat = node?.stat(extendedTypes: extended) else { return fail(.noNode, "EXIS") }
             finish(context, xid: xid, op: "EXIS") { stat.encode(into: &$0) }

@@ -43,6 +43,8 @@ final class RequestProcessor: @unchecked Sendable {
     private var pendingEffects: [Effect] = []
     private var timers: [any DispatchSourceTimer] = []
     private(set) var isServing = true
+    /// What srvr, stat, mntr and envi print as the version (set before `start`).
+    var versionText = "3.8.0-petrel"
 
     /// Requests received and not yet answered (srvr's "Outstanding").
     private(set) var outstanding = 0
@@ -255,14 +257,17 @@ final class RequestProcessor: @unchecked Sendable {
         sessionOwners[session] = connection.info.id
     }
 
-    /// Ends a session: its ephemeral nodes go (watches fire), its connection closes.
-    func closeSession(_ session: Int64, cxid: Int32, reason: String) {
+    /// Ends a session: its ephemeral nodes go (watches fire), its connection closes (unless
+    /// the caller still has to answer on it and closes it itself). Returns the zxid.
+    @discardableResult
+    func closeSession(_ session: Int64, cxid: Int32, reason: String, closeConnection: Bool = true) -> Int64 {
         tracker.markClosing(session)
-        commit(.closeSession, session: session, cxid: cxid)
+        let (zxid, _) = commit(.closeSession, session: session, cxid: cxid)
         tracker.remove(session)
-        if let owner = sessionOwners.removeValue(forKey: session), let connection = connections[owner] {
+        if let owner = sessionOwners.removeValue(forKey: session), let connection = connections[owner], closeConnection {
             closeAfterReplies(connection, reason: reason)
         }
+        return zxid
     }
 
     private func expireSessions() {
