@@ -7,5 +7,5 @@ struct Petrel: ParsableCommand {
         commandName: "petrel",
         abstract: "A Kafka-compatible event-streaming broker and a ZooKeeper-compatible coordination service.",
         version: PetrelVersion.current,
-        subcommands: [BrokerCommand.self, DumpLogCommand.self, DevCommand.self])
+        subcommands: [BrokerCommand.self, ZooKeeperCommand.self, DumpLogCommand.self, DevCommand.self])
 }

@@ -17,10 +17,15 @@ final class ServerStats: Sendable {
             "\(latencyCount == 0 ? 0 : minLatency)/\(averageText)/\(maxLatency)"
         }
 
+        /// The mean as ZooKeeper prints it: rounded to four decimals, then Java's
+        /// `Double.toString` ("0.0", "5.75", "1.3333").
         var averageText: String {
             guard latencyCount > 0 else { return "0.0" }
-            let tenths = (totalLatency * 10 + latencyCount / 2) / latencyCount
-            return "\(tenths / 10).\(tenths % 10)"
+            let scaled = (totalLatency * 20_000 + latencyCount) / (2 * latencyCount)
+            var fraction = String(scaled % 10_000)
+            fraction = String(repeating: "0", count: 4 - fraction.count) + fraction
+            while fraction.count > 1 && fraction.hasSuffix("0") { fraction.removeLast() }
+            return "\(scaled / 10_000).\(fraction)"
         }
     }
 
@@ -61,6 +66,8 @@ final class ConnectionStats: Sendable {
         var maxLatency: Int64 = 0
         var totalLatency: Int64 = 0
         var count: Int64 = 0
+        /// Monotonic ms of the last reply (cons's `lresp`).
+        var lastResponse: Int64 = 0
     }
 
     private let values = Mutex(Values())
@@ -70,6 +77,8 @@ final class ConnectionStats: Sendable {
 
     func received() { values.withLock { $0.received += 1 } }
     func sent() { values.withLock { $0.sent += 1 } }
+    /// `crst`: counters and latencies start again.
+    func reset() { values.withLock { $0 = Values() } }
 
     func recordReply(latencyMs: Int64, op: String, cxid: Int32, zxid: Int64) {
         values.withLock {
@@ -78,6 +87,7 @@ final class ConnectionStats: Sendable {
             $0.lastCxid = cxid
             $0.lastZxid = zxid
             $0.lastLatency = latencyMs
+            $0.lastResponse = MonotonicClock.milliseconds()
             $0.minLatency = min($0.minLatency, latencyMs)
             $0.maxLatency = max($0.maxLatency, latencyMs)
             $0.totalLatency += latencyMs

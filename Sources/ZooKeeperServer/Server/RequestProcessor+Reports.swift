@@ -1,0 +1,243 @@
+import Glibc
+import Network
+
+/// The text of the four-letter words, laid out as ZooKeeper 3.8 prints them (its `Command`
+/// classes), so scripts and monitoring that parse them keep working.
+///
+/// Built on the processor's queue from its own state. `fourLetterAnswer` is called from a
+/// network thread and waits for the queue: safe because the processor never waits for a
+/// network thread (it only queues work onto them), and brief because one request at a time
+/// runs there.
+extension RequestProcessor {
+    func fourLetterAnswer(_ word: FourLetterWord, asker: ConnectionInfo) -> String {
+        queue.sync { answer(word, asker: asker) }
+    }
+
+    private func answer(_ word: FourLetterWord, asker: ConnectionInfo) -> String {
+        if word == .ruok { return "imok" }
+        if word == .isro { return "rw" }
+        guard isServing else { return "This ZooKeeper instance is not currently serving requests\n" }
+        switch word {
+        case .srvr: return serverReport(withClients: false)
+        case .stat: return serverReport(withClients: true)
+        case .cons: return connectionsReport(asker: asker)
+        case .crst:
+            for connection in connectionList { connection.stats.reset() }
+            return "Connection stats reset.\n"
+        case .srst:
+            stats.reset()
+            return "Server stats reset.\n"
+        case .conf: return configurationReport()
+        case .envi: return environmentReport()
+        case .mntr: return monitorReport()
+        case .wchs:
+            let summary = watchSummary
+            return "\(summary.connections) connections watching \(summary.paths) paths\nTotal watches:\(summary.watches)\n"
+        case .wchc: return watchesBySessionReport()
+        case .wchp: return watchesByPathReport()
+        case .dirs: return "datadir_size: \(snapshotDirectorySize)\nlogdir_size: \(logDirectorySize)\n"
+        case .dump: return dumpReport()
+        case .gtmk: return "0"
+        case .hash: return ""
+        case .stmk, .ruok, .isro: return ""
+        }
+    }
+
+    /// `srvr`, and `stat` with the list of clients after the version line.
+    private func serverReport(withClients: Bool) -> String {
+        var text = "Zookeeper version: \(versionText)\n"
+        if withClients {
+            text += "Clients:\n"
+            for connection in connectionList { text += " " + shortLine(connection) + "\n" }
+            text += "\n"
+        }
+        let values = stats.snapshot
+        text += "Latency min/avg/max: \(values.latencyText)\n"
+        text += "Received: \(values.packetsReceived)\n"
+        text += "Sent: \(values.packetsSent)\n"
+        text += "Connections: \(connectionList.count)\n"
+        text += "Outstanding: \(outstanding)\n"
+        text += "Zxid: 0x\(hex(database.lastZxid))\n"
+        text += "Mode: standalone\n"
+        text += "Node count: \(nodeCount)\n"
+        return text
+    }
+
+    /// ZooKeeper keeps the root under two keys ("" and "/"), so its count is one higher than
+    /// the number of znodes; printed the same way.
+    var nodeCount: Int { database.tree.nodes.count + 1 }
+
+    /// `/<ip>:<port>[<interest ops>](queued=0,recved=n,sent=n`: a connection with a session
+    /// is reading (1), the one asking is not (0).
+    private func shortLine(_ connection: ClientConnection) -> String {
+        let values = connection.stats.snapshot
+        let interest = connection.sessionId == 0 ? 0 : 1
+        return "/\(connection.info.remoteHost):\(connection.info.remotePort)[\(interest)](queued=0,recved=\(values.received),sent=\(values.sent))"
+    }
+
+    private func connectionsReport(asker: ConnectionInfo) -> String {
+        var text = ""
+        for connection in connectionList {
+            var line = shortLine(connection)
+            if connection.sessionId != 0 {
+                line.removeLast()
+                let v = connection.stats.snapshot
+                line += ",sid=0x\(hex(connection.sessionId)),lop=\(v.lastOp),est=\(connection.stats.established),to=\(connection.timeout)"
+                line += ",lcxid=0x\(hex(Int64(v.lastCxid))),lzxid=0x\(hex(v.lastZxid)),lresp=\(v.lastResponse),llat=\(v.lastLatency)"
+                line += ",minlat=\(v.count == 0 ? 0 : v.minLatency),avglat=\(v.count == 0 ? 0 : v.totalLatency / v.count),maxlat=\(v.maxLatency))"
+            }
+            text += " " + line + "\n"
+        }
+        return text + "\n"
+    }
+
+    private func configurationReport() -> String {
+        var text = "clientPort=\(config.effectiveClientPort ?? 0)\n"
+        text += "secureClientPort=-1\n"
+        text += "dataDir=\(snapshotDirectory)\n"
+        text += "dataDirSize=\(snapshotDirectorySize)\n"
+        text += "dataLogDir=\(logDirectory)\n"
+        text += "dataLogSize=\(logDirectorySize)\n"
+        text += "tickTime=\(config.tickTime)\n"
+        text += "maxClientCnxns=\(config.maxClientCnxns)\n"
+        text += "minSessionTimeout=\(config.minSessionTimeout)\n"
+        text += "maxSessionTimeout=\(config.maxSessionTimeout)\n"
+        text += "clientPortListenBacklog=-1\n"
+        text += "serverId=\(config.myId)\n"
+        return text
+    }
+
+    /// ZooKeeper lists Java's system properties; a Swift process has none, so the keys that
+    /// describe the host and the process stand in.
+    private func environmentReport() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count) == 0 ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "<NA>"
+        var system = utsname()
+        _ = uname(&system)
+        func field<T>(_ value: inout T) -> String {
+            withUnsafeBytes(of: &value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let environment = ProcessEnvironment.self
+        var text = "Environment:\n"
+        text += "zookeeper.version=\(versionText)\n"
+        text += "host.name=\(host)\n"
+        text += "os.name=\(field(&system.sysname))\n"
+        text += "os.arch=\(field(&system.machine))\n"
+        text += "os.version=\(field(&system.release))\n"
+        text += "user.name=\(environment.value("USER") ?? "<NA>")\n"
+        text += "user.home=\(environment.value("HOME") ?? "<NA>")\n"
+        text += "user.dir=\(environment.currentDirectory)\n"
+        return text
+    }
+
+    /// `mntr`: ZooKeeper's core keys (the ones monitoring integrations read), same names and
+    /// order; its hundreds of internal histograms are left out.
+    private func monitorReport() -> String {
+        let values = stats.snapshot
+        let watches = watchSummary
+        var pairs: [(String, String)] = [
+            ("zk_version", versionText),
+            ("zk_server_state", "standalone"),
+            ("zk_ephemerals_count", "\(database.tree.ephemerals.values.reduce(0) { $0 + $1.count })"),
+            ("zk_num_alive_connections", "\(connectionList.count)"),
+            ("zk_avg_latency", values.averageText),
+            ("zk_outstanding_requests", "\(outstanding)"),
+            ("zk_znode_count", "\(nodeCount)"),
+            ("zk_global_sessions", "\(database.sessions.count)"),
+            ("zk_packets_sent", "\(values.packetsSent)"),
+            ("zk_packets_received", "\(values.packetsReceived)"),
+            ("zk_watch_count", "\(watches.watches)"),
+            ("zk_auth_failed_count", "\(values.authFailures)"),
+            ("zk_min_latency", "\(values.latencyCount == 0 ? 0 : values.minLatency)"),
+        ]
+        if let limit = ProcessEnvironment.fileDescriptorLimit { pairs.append(("zk_max_file_descriptor_count", "\(limit)")) }
+        pairs.append(("zk_approximate_data_size", "\(database.tree.approximateDataSize)"))
+        if let open = ProcessEnvironment.openFileDescriptors { pairs.append(("zk_open_file_descriptor_count", "\(open)")) }
+        pairs += [
+            ("zk_local_sessions", "0"),
+            ("zk_uptime", "\(milliseconds(ContinuousClock.now - stats.started))"),
+            ("zk_max_latency", "\(values.maxLatency)"),
+        ]
+        return pairs.map { "\($0.0)\t\($0.1)\n" }.joined()
+    }
+
+    /// `wchc`: per session, the paths its connection watches.
+    private func watchesBySessionReport() -> String {
+        var text = ""
+        for (connection, paths) in watchesByConnection.sorted(by: { $0.key < $1.key }) {
+            text += "0x\(hex(sessionOf(connection: connection)))\n"
+            for path in paths.sorted() { text += "\t\(path)\n" }
+        }
+        return text + "\n"
+    }
+
+    /// `wchp`: per path, the sessions watching it.
+    private func watchesByPathReport() -> String {
+        var text = ""
+        for (path, watchers) in watchesByPath.sorted(by: { $0.key < $1.key }) {
+            text += "\(path)\n"
+            for watcher in watchers.sorted() { text += "\t0x\(hex(sessionOf(connection: watcher)))\n" }
+        }
+        return text + "\n"
+    }
+
+    /// `dump` as a standalone server (or leader) prints it: sessions, then ephemeral nodes.
+    private func dumpReport() -> String {
+        var text = "SessionTracker dump:\nGlobal Sessions(\(database.sessions.count)):\n"
+        for (session, timeout) in database.sessions.sorted(by: { $0.key < $1.key }) {
+            text += "0x\(hex(session))\t\(timeout)ms\n"
+        }
+        let ephemerals = database.tree.ephemerals.filter { !$0.value.isEmpty }
+        text += "ephemeral nodes dump:\nSessions with Ephemerals (\(ephemerals.count)):\n"
+        for (session, paths) in ephemerals.sorted(by: { $0.key < $1.key }) {
+            text += "0x\(hex(session)):\n"
+            for path in paths.sorted() { text += "\t\(path)\n" }
+        }
+        return text
+    }
+
+    var snapshotDirectory: String { config.dataDir + "/" + StorageFiles.versionDirectory }
+    var logDirectory: String { config.dataLogDir + "/" + StorageFiles.versionDirectory }
+    private var snapshotDirectorySize: Int { Self.directorySize(snapshotDirectory) }
+    private var logDirectorySize: Int { Self.directorySize(logDirectory) }
+
+    /// Bytes of the files directly in `directory` (what `dirs` and `conf` report).
+    static func directorySize(_ directory: String) -> Int {
+        guard let names = try? FileSystem.list(directory) else { return 0 }
+        var total = 0
+        for name in names {
+            var info = stat()
+            if stat(directory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { total += Int(info.st_size) }
+        }
+        return total
+    }
+}
+
+private func hex(_ value: Int64) -> String { String(UInt64(bitPattern: value), radix: 16) }
+
+private func milliseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+}
+
+/// The few facts about the process that `envi` and `mntr` report.
+enum ProcessEnvironment {
+    static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    static var currentDirectory: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return "<NA>" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static var fileDescriptorLimit: Int? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        return Int(limit.rlim_cur)
+    }
+
+    static var openFileDescriptors: Int? {
+        (try? FileSystem.list("/proc/self/fd")).map(\.count)
+    }
+}
