@@ -1,0 +1,121 @@
+/// The follower's side: taking the leader's history, proposals and commit point.
+extension QuorumPeer {
+    /// A sync or proposal from `peer` in the current epoch: it is the leader. Returns the
+    /// follower state, or nil when this node cannot follow it.
+    mutating func follow(_ peer: PeerID) -> FollowerState? {
+        switch state {
+        case .leader:
+            effects.append(.fault("two leaders in epoch \(epoch): this node and \(peer)"))
+            return nil
+        case .candidate:
+            becomeFollower(leader: peer)
+        case .follower(var follower):
+            if let leader = follower.leader, leader != peer {
+                effects.append(.fault("two leaders in epoch \(epoch): \(leader) and \(peer)"))
+                return nil
+            }
+            if follower.leader == nil {
+                follower.leader = peer
+                state = .follower(follower)
+                setRole(.following(leader: peer))
+            }
+            resetElectionDeadline()
+        }
+        guard case .follower(let follower) = state else { return nil }
+        return follower
+    }
+
+    mutating func followerHandlePropose(from peer: PeerID, prevZxid: Zxid, entries: [QuorumEntry], commit: Zxid) {
+        guard let follower = follow(peer) else { return }
+        guard follower.synced, prevZxid <= log.lastZxid else {
+            askToSync()
+            return
+        }
+        // Our log is a prefix of the leader's: what we lack follows our last zxid.
+        appendToLog(entries.filter { $0.zxid > log.lastZxid })
+        followerCommit(commit)
+        followerSendAck()
+    }
+
+    mutating func followerHandleSync(from peer: PeerID, _ plan: SyncPlan) {
+        guard var follower = follow(peer) else { return }
+        if let snapshot = plan.snapshot, snapshot.zxid > log.lastZxid {
+            // Everything we hold is older than the snapshot, which is committed state.
+            log.reset(to: snapshot)
+            lowerDurable(to: snapshot.zxid)
+            durableZxid = snapshot.zxid
+            commitZxid = snapshot.zxid
+            effects.append(.installSnapshot(snapshot))
+        }
+        if follower.synced {
+            // A repeat or a late answer: our log is already a prefix of the leader's, never cut it.
+            guard plan.prevZxid <= log.lastZxid else { return askToSync() }
+        } else {
+            if let cut = plan.truncateTo, cut < log.lastZxid {
+                guard cut >= commitZxid else {
+                    effects.append(.fault("asked to truncate to \(cut), below committed \(commitZxid)"))
+                    return
+                }
+                log.truncate(after: cut)
+                lowerDurable(to: cut)
+                effects.append(.truncate(after: cut))
+            }
+            guard log.lastZxid == plan.prevZxid else { return askToSync() }
+            follower.synced = true
+            state = .follower(follower)
+        }
+        appendToLog(plan.entries.filter { $0.zxid > log.lastZxid })
+        if persistent.currentEpoch != epoch && epochPending == nil {
+            epochPending = (epoch: epoch, through: log.lastZxid)
+        }
+        followerCommit(plan.commitZxid)
+        afterDurable()
+    }
+
+    /// Tells the leader where our log ends (at most once a tick), so it plans a sync.
+    mutating func askToSync() {
+        guard case .follower(var follower) = state, let leader = follower.leader, follower.infoSentAt != now else { return }
+        follower.infoSentAt = now
+        state = .follower(follower)
+        send(leader, .followerInfo(epoch: epoch, lastZxid: log.lastZxid))
+    }
+
+    /// Acknowledges what is durable, once this node holds the leader's history and epoch.
+    mutating func followerSendAck() {
+        guard case .follower(let follower) = state, let leader = follower.leader, follower.synced,
+            persistent.currentEpoch == epoch
+        else { return }
+        send(leader, .ack(epoch: epoch, zxid: durableZxid))
+    }
+
+    /// Commits up to the leader's commit point, as far as our log (a prefix of its) reaches.
+    mutating func followerCommit(_ leaderCommit: Zxid) {
+        guard case .follower(var follower) = state, follower.synced else { return }
+        advanceCommit(to: min(leaderCommit, log.lastZxid))
+        var done: [UInt64] = []
+        follower.syncs.removeAll { sync in
+            guard let target = sync.target, target <= commitZxid else { return false }
+            done.append(sync.token)
+            return true
+        }
+        state = .follower(follower)
+        for token in done { effects.append(.syncCompleted(token: token)) }
+    }
+
+    mutating func followerHandleSyncReply(from peer: PeerID, token: UInt64, zxid: Zxid) {
+        guard case .follower(var follower) = state, follower.leader == peer,
+            let index = follower.syncs.firstIndex(where: { $0.token == token && $0.target == nil })
+        else { return }
+        follower.syncs[index].target = zxid
+        state = .follower(follower)
+        followerCommit(commitZxid)
+    }
+
+    /// Requests lost on the way are asked again each tick; the leader answers each.
+    mutating func resendSyncRequests() {
+        guard case .follower(let follower) = state, let leader = follower.leader else { return }
+        for sync in follower.syncs where sync.target == nil {
+            send(leader, .syncRequest(epoch: epoch, token: sync.token))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+/// The leader's side: synchronising followers, counting acknowledgements, heartbeats.
+extension QuorumPeer {
+    mutating func leaderTick() {
+        guard case .leader(var leader) = state else { return }
+        let heard = others.filter { now - (leader.lastHeard[$0] ?? 0) <= timing.leaseTicks }.count + 1
+        if heard < quorum {
+            stepDown()
+            return
+        }
+        if now - leader.lastHeartbeat >= timing.heartbeatTicks {
+            leader.lastHeartbeat = now
+            state = .leader(leader)
+            broadcastHeartbeat()
+        }
+    }
+
+    mutating func broadcastHeartbeat() {
+        for peer in others {
+            send(peer, .propose(epoch: epoch, prevZxid: log.lastZxid, entries: [], commitZxid: commitZxid))
+        }
+    }
+
+    /// Notes that `peer` is alive (for the lease); false when this node is not leading.
+    mutating func heard(_ peer: PeerID) -> Bool {
+        guard case .leader(var leader) = state else { return false }
+        leader.lastHeard[peer] = now
+        state = .leader(leader)
+        return true
+    }
+
+    /// Plans DIFF, TRUNC or SNAP from the follower's last zxid (see `SyncPlan`).
+    mutating func leaderHandleFollowerInfo(from peer: PeerID, lastZxid: Zxid) {
+        guard heard(peer) else { return }
+        var plan = SyncPlan(truncateTo: nil, snapshot: nil, prevZxid: log.baseZxid, entries: [], commitZxid: commitZxid)
+        if let common = log.greatestZxid(atMost: lastZxid) {
+            if common != lastZxid { plan.truncateTo = common }
+            plan.prevZxid = common
+            plan.entries = Array(log.entries(after: common))
+        } else if let snapshot = log.snapshot {
+            plan.snapshot = snapshot
+            plan.entries = log.entries
+        } else {
+            effects.append(.fault("follower \(peer) is below a log without a snapshot"))
+            return
+        }
+        send(peer, .sync(epoch: epoch, plan))
+    }
+
+    mutating func leaderHandleAck(from peer: PeerID, zxid: Zxid) {
+        guard heard(peer), case .leader(var leader) = state else { return }
+        let reached = min(zxid, log.lastZxid)
+        if reached > leader.acked[peer] ?? .zero {
+            leader.acked[peer] = reached
+            state = .leader(leader)
+            leaderMaybeCommit()
+        }
+    }
+
+    mutating func leaderHandleSyncRequest(from peer: PeerID, token: UInt64) {
+        guard heard(peer), case .leader(var leader) = state else { return }
+        if commitZxid >= log.lastZxid {
+            send(peer, .syncReply(epoch: epoch, token: token, zxid: log.lastZxid))
+        } else {
+            leader.syncs.append((from: peer, token: token, target: log.lastZxid))
+            state = .leader(leader)
+        }
+    }
+
+    /// Commits up to the greatest zxid a majority (this node included) holds durably in this
+    /// epoch; the first time that covers the history, the leader is established.
+    mutating func leaderMaybeCommit() {
+        guard case .leader(var leader) = state, persistent.currentEpoch == epoch else { return }
+        var reached = [durableZxid]
+        for peer in others {
+            if let zxid = leader.acked[peer] { reached.append(zxid) }
+        }
+        guard reached.count >= quorum else { return }
+        reached.sort(by: >)
+        advanceCommit(to: min(reached[quorum - 1], durableZxid))
+        var done: [(from: PeerID, token: UInt64, target: Zxid)] = []
+        leader.syncs.removeAll { sync in
+            guard sync.target <= commitZxid else { return false }
+            done.append(sync)
+            return true
+        }
+        let establishes = !leader.established && commitZxid >= leader.historyEnd
+        if establishes { leader.established = true }
+        state = .leader(leader)
+        for sync in done {
+            if sync.from == id {
+                effects.append(.syncCompleted(token: sync.token))
+            } else {
+                send(sync.from, .syncReply(epoch: epoch, token: sync.token, zxid: sync.target))
+            }
+        }
+        if establishes { setRole(.leading(established: true)) }
+    }
+}

@@ -1,0 +1,29 @@
+/// The protocol's clock, in ticks (the host ticks every node at a fixed interval, e.g. a tenth
+/// of `tickTime`). Elections use a random timeout so that candidates rarely collide.
+struct QuorumTiming: Sendable {
+    /// How often a leader sends a heartbeat (an empty proposal).
+    var heartbeatTicks = 1
+    /// A follower or candidate that hears nothing from a leader for this long starts an election.
+    var electionTicks: ClosedRange<Int> = 10...20
+    /// A leader that has not heard from a quorum within this many ticks steps down, so a
+    /// leader cut off in a minority stops serving reads (ZooKeeper's `syncLimit`).
+    var leaseTicks = 8
+}
+
+/// SplitMix64: a small deterministic generator, so a node's behaviour is a function of its
+/// inputs and its seed (the simulation replays a run from its seed).
+struct QuorumRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
