@@ -173,3 +173,30 @@ def recv_exactly(conn, n):
             raise ConnectionError("closed")
         data += chunk
     return data
+
+
+# ZooKeeper: `petrel zookeeper`, or Apache ZooKeeper 3.8 with ZK_TARGET=apache (see zookeeper_nodes.py).
+
+@pytest.fixture(scope="module")
+def zk_ensemble(tmp_path_factory):
+    """One standalone node shared by a test module (tests use paths of their own)."""
+    from zookeeper_nodes import Ensemble
+    ensemble = Ensemble(tmp_path_factory.mktemp("zk")).start()
+    yield ensemble
+    ensemble.stop()
+
+
+@pytest.fixture
+def zk_factory(tmp_path):
+    """Makes ensembles a test owns (to kill, restart or configure them); all stopped after it."""
+    from zookeeper_nodes import Ensemble
+    made = []
+
+    def make(size=1, config=None, start=True):
+        ensemble = Ensemble(tmp_path / f"zk{len(made)}", size=size, config=config)
+        made.append(ensemble)
+        return ensemble.start() if start else ensemble
+
+    yield make
+    for ensemble in made:
+        ensemble.stop()
