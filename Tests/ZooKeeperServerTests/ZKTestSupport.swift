@@ -79,3 +79,56 @@ func zkExpectSameState(_ a: ZKDatabase, _ b: ZKDatabase, sourceLocation: SourceL
     #expect(a.tree.ttls == b.tree.ttls, sourceLocation: sourceLocation)
     #expect(a.tree.approximateDataSize == b.tree.approximateDataSize, sourceLocation: sourceLocation)
 }
+
+/// A database with its transaction log and snapshots in a temporary directory, used the way
+/// the committer uses them: append, apply, snapshot an image and roll the log.
+final class ZKStore {
+    let dir: ZKTempDir
+    let extendedTypes: Bool
+    private(set) var log: TxnLogFile
+    var database: ZKDatabase
+
+    init(_ name: String = "zkstore", extendedTypes: Bool = true, preAllocSizeKB: Int = 4) {
+        dir = ZKTempDir(name)
+        self.extendedTypes = extendedTypes
+        log = TxnLogFile(directory: dir.logs, preAllocSizeKB: preAllocSizeKB)
+        database = ZKDatabase(extendedTypes: extendedTypes)
+    }
+
+    /// Logs and applies `body` as the next zxid.
+    @discardableResult
+    func commit(_ body: TxnBody, session: Int64 = 0x100) throws -> ZKDatabase.Outcome {
+        let txn = zkTxn(database.lastZxid + 1, body, session: session)
+        try log.append(TxnCodec.encode(txn), zxid: txn.zxid)
+        return database.apply(txn)
+    }
+
+    /// Rolls the log and writes a snapshot of the current state.
+    @discardableResult
+    func snapshot() throws -> String {
+        try log.roll()
+        return try SnapshotFile.write(database, to: dir.snapshots)
+    }
+
+    /// A restart: the log is synced and closed, then everything is read back.
+    func recover() throws -> (ZKDatabase, Recovery.Report) {
+        try log.close()
+        log = TxnLogFile(directory: dir.logs, preAllocSizeKB: 4)
+        return try Recovery.load(snapshotDirectory: dir.snapshots, logDirectory: dir.logs, extendedTypes: extendedTypes)
+    }
+
+    var logFiles: [String] { dir.names(in: dir.logs).filter { $0.hasPrefix("log.") }.map { dir.logs + "/" + $0 } }
+    var snapshotFiles: [String] { dir.names(in: dir.snapshots).filter { $0.hasPrefix("snapshot.") }.map { dir.snapshots + "/" + $0 } }
+
+    func remove() { dir.remove() }
+}
+
+/// Where `needle` starts in `haystack` (the last occurrence), for damaging a chosen record.
+func zkLastOffset(of needle: String, in haystack: [UInt8]) -> Int? {
+    let pattern = Array(needle.utf8)
+    guard haystack.count >= pattern.count else { return nil }
+    for start in stride(from: haystack.count - pattern.count, through: 0, by: -1) where haystack[start] == pattern[0] {
+        if Array(haystack[start..<(start + pattern.count)]) == pattern { return start }
+    }
+    return nil
+}
