@@ -14,7 +14,8 @@ extension RequestProcessor {
         switch incoming {
         case .unknownOp(let header):
             // ZooKeeper's UnimplementedRequestProcessor: answer, then close.
-            finish(context, xid: header.xid, op: "NA", error: .unimplemented)
+            // The request never got a zxid, and ZooKeeper says so: -1.
+            finish(context, xid: header.xid, op: "NA", error: .unimplemented, zxid: -1)
             closeAfterReplies(connection, reason: "unsupported op code \(header.type)")
         case .malformed(let header, let why):
             logger.info("malformed \(OpCode(rawValue: header.type)?.name ?? "\(header.type)") request from \(connection.info): \(why)")

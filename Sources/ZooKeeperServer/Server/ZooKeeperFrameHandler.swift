@@ -51,6 +51,11 @@ final class ZooKeeperFrameHandler: FrameHandler {
         } catch {
             return .garbage("unreadable request header (\(frame.count) bytes): \(error)")
         }
+        // ZooKeeper takes createSession for a valid op and fails to read its (server-only)
+        // record: MarshallingError, connection kept.
+        if header.type == OpCode.createSession.rawValue {
+            return .malformed(header, "createSession is internal to the server")
+        }
         do {
             guard let request = try ZooKeeperRequest.decode(type: header.type, from: &reader) else {
                 return .unknownOp(header)
