@@ -49,7 +49,7 @@ extension QuorumPeer {
     mutating func leaderHandleAck(from peer: PeerID, zxid: Zxid) {
         guard heard(peer), case .leader(var leader) = state else { return }
         let reached = min(zxid, log.lastZxid)
-        if reached > leader.acked[peer] ?? .zero {
+        if leader.acked[peer].map({ reached > $0 }) ?? true {
             leader.acked[peer] = reached
             state = .leader(leader)
             leaderMaybeCommit()

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+@testable import ZooKeeperServer
+
+/// The replication protocol under a hostile scheduler (see `QuorumSimCluster`): each seed runs
+/// a chaos phase (drops, duplicates, delays, reordering, crashes with lost unsynced writes,
+/// restarts, partitions, snapshots) with the safety invariants checked at every step, then a
+/// calm phase (everyone up and connected, nothing dropped) in which a leader must emerge and a
+/// write must commit everywhere within a bounded number of steps.
+///
+/// `QUORUM_SIM_SEEDS=2000` runs more seeds per ensemble size (default 40);
+/// `QUORUM_SIM_FIRST_SEED` moves the range, `QUORUM_SIM_STEPS` lengthens the chaos phase.
+@Suite struct QuorumSimulationTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let seedCount = environment["QUORUM_SIM_SEEDS"].flatMap(Int.init) ?? 40
+    static let firstSeed = environment["QUORUM_SIM_FIRST_SEED"].flatMap(UInt64.init) ?? 1
+    static let chaosSteps = environment["QUORUM_SIM_STEPS"].flatMap(Int.init) ?? 3000
+    /// Steps the calm phase may take to elect a leader and commit a write on every node.
+    static let livenessBound = 4000
+
+    @Test(arguments: [3, 5])
+    func committedTransactionsAreNeverLostOrReordered(size: Int) {
+        var worst = 0
+        var committed = 0
+        var stale = 0
+        var counts: [String: Int] = [:]
+        for seed in Self.firstSeed..<Self.firstSeed + UInt64(Self.seedCount) {
+            let outcome = Self.run(size: size, seed: seed)
+            if !outcome.cluster.failures.isEmpty {
+                print("quorum simulation, \(size) nodes, seed \(seed) failed: \(outcome.cluster.failures[0])")
+                Issue.record(
+                    """
+                    \(size) nodes, seed \(seed) (replay with QUORUM_SIM_FIRST_SEED=\(seed) QUORUM_SIM_SEEDS=1): \
+                    \(outcome.cluster.failures.prefix(3).joined(separator: "; "))
+                    \(outcome.cluster.trace.suffix(60).joined(separator: "\n"))
+                    """)
+                return
+            }
+            worst = max(worst, outcome.calmSteps)
+            committed += outcome.cluster.chosen.count
+            stale += outcome.cluster.staleSyncs
+            counts.merge(outcome.cluster.counts, uniquingKeysWith: +)
+        }
+        // The runs must have done real work, not just survived.
+        #expect(committed > Self.seedCount * 20, "only \(committed) transactions committed in \(Self.seedCount) runs")
+        print(
+            "quorum simulation, \(size) nodes: \(Self.seedCount) seeds, \(committed) committed, slowest calm phase \(worst) steps,",
+            "\(stale) syncs answered by a deposed leader,", counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+    }
+
+    struct Outcome {
+        var cluster: QuorumSimCluster
+        var calmSteps: Int
+    }
+
+    static func run(size: Int, seed: UInt64) -> Outcome {
+        let cluster = QuorumSimCluster(size: size, seed: seed)
+        for _ in 0..<chaosSteps {
+            chaosStep(cluster)
+            cluster.checkStep()
+            if !cluster.failures.isEmpty { return Outcome(cluster: cluster, calmSteps: 0) }
+        }
+        return Outcome(cluster: cluster, calmSteps: calm(cluster))
+    }
+
+    static func chaosStep(_ cluster: QuorumSimCluster) {
+        cluster.step += 1
+        let roll = Double.random(in: 0..<1, using: &cluster.random)
+        switch roll {
+        case ..<0.30: cluster.deliver()
+        case ..<0.55: cluster.pick(cluster.upNodes).map(cluster.tick)
+        case ..<0.70: cluster.pick(cluster.upNodes).map(cluster.fsync)
+        case ..<0.82: cluster.clientWrite()
+        case ..<0.84: cluster.pick(cluster.upNodes).map(cluster.clientSync)
+        case ..<0.855: cluster.pick(cluster.upNodes).map(cluster.compact)
+        case ..<0.863: cluster.pick(cluster.upNodes).map(cluster.crash)
+        case ..<0.89: cluster.pick(cluster.downNodes).map(cluster.restart)
+        case ..<0.895: cluster.partitionRandomly()
+        case ..<0.91: cluster.heal()
+        default: cluster.deliver()
+        }
+    }
+
+    /// Everyone up, connected and reliable: returns the steps taken until a write proposed
+    /// after a leader emerged was applied on every node, or records a failure past the bound.
+    static func calm(_ cluster: QuorumSimCluster) -> Int {
+        cluster.heal()
+        for id in cluster.downNodes { cluster.restart(id) }
+        cluster.dropRate = 0
+        cluster.duplicateRate = 0
+        cluster.longDelayRate = 0
+        cluster.strictSyncs = true
+        var probe: QuorumEntry?
+        for taken in 1...livenessBound {
+            cluster.step += 1
+            let roll = Double.random(in: 0..<1, using: &cluster.random)
+            switch roll {
+            case ..<0.4: cluster.deliver()
+            case ..<0.8: cluster.pick(cluster.upNodes).map(cluster.tick)
+            default: cluster.pick(cluster.upNodes).map(cluster.fsync)
+            }
+            cluster.checkStep()
+            if !cluster.failures.isEmpty { return taken }
+            // A client retries a write its leader lost with its leadership (a stray vote from
+            // the chaos phase may still depose one).
+            let leader = cluster.upNodes.compactMap { cluster.nodes[$0]?.peer }.first { $0.role == .leading(established: true) }
+            if let leader, probe.map({ $0.zxid.epoch < leader.epoch }) ?? true {
+                let before = cluster.nextPayload
+                cluster.clientWrite()
+                if cluster.nextPayload != before { probe = latestProposal(cluster) }
+            }
+            if let probe, cluster.ids.allSatisfy({ cluster.nodes[$0]?.applied.last { $0.zxid == probe.zxid } == probe }) {
+                return taken
+            }
+        }
+        cluster.fail("no write committed on every node within \(livenessBound) calm steps (probe \(probe?.zxid.description ?? "never proposed"))")
+        return livenessBound
+    }
+
+    /// The zxid the established leader gave its last proposal.
+    static func latestProposal(_ cluster: QuorumSimCluster) -> QuorumEntry? {
+        cluster.upNodes.compactMap { cluster.nodes[$0]?.peer }.first { $0.role == .leading(established: true) }?.log.entries.last
+    }
+}
