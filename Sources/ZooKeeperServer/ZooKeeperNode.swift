@@ -140,7 +140,10 @@ public final class ZooKeeperNode: Sendable {
         let config = self.config
         network.firstWordResponder = { [processor] code, connection in
             guard let word = FourLetterWord(code: code) else { return nil }
-            guard config.allows(fourLetterWord: word.rawValue) else { return Array(word.notWhitelistedAnswer.utf8) }
+            // ZooKeeper adds srvr to every whitelist (its liveness probe).
+            guard word == .srvr || config.allows(fourLetterWord: word.rawValue) else {
+                return Array(word.notWhitelistedAnswer.utf8)
+            }
             return Array(processor.fourLetterAnswer(word, asker: connection).utf8)
         }
         let logger = self.logger

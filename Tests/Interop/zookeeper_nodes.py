@@ -92,13 +92,14 @@ class Node:
         return self
 
     def wait_serving(self, timeout=30):
-        """Until `srvr` (on every whitelist) says the node serves, or it exits."""
+        """Until `srvr` (ZooKeeper's default whitelist) says the node serves, or it exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"node {self.id} exited with {self.process.returncode}: {self.log()}")
             try:
-                if "Mode:" in four_letter_word(self.port, "srvr", timeout=1):
+                answer = four_letter_word(self.port, "srvr", timeout=1)
+                if "Mode:" in answer or "not in the whitelist" in answer:
                     return
             except OSError:
                 pass
