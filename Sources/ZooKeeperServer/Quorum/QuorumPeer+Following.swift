@@ -57,7 +57,9 @@ extension QuorumPeer {
                     return
                 }
                 log.truncate(after: cut)
-                lowerDurable(to: cut)
+                // We may not hold `cut` itself (then we ask again below): what survives ends
+                // at our own last zxid, not at the leader's.
+                lowerDurable(to: log.lastZxid)
                 effects.append(.truncate(after: cut))
             }
             guard log.lastZxid == plan.prevZxid else { return askToSync() }
