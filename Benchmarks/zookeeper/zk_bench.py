@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Petrel's coordination service beside Apache ZooKeeper 3.8 (Debian's package), in one run on
+this machine: the same workloads against each, one after the other.
+
+For each target it starts an ensemble of --nodes nodes on loopback (1 = standalone), then
+- kazoo (Python) creates, sets and gets --kazoo-count 100-byte znodes one at a time and with 64
+  requests outstanding;
+- ZooKeeper's own Java client (Benchmarks/zookeeper/ZkBench.java, compiled here against the
+  Debian jar) does the same with --java-count znodes, one at a time and 64 outstanding;
+- resident memory (VmRSS) of the ensemble's processes, idle and after the load;
+- with 3 or more nodes: kill -9 of the leader, and the time until a client connected to the
+  other nodes commits its next write.
+Clients connect to the last node (a follower in an ensemble). Prints a Markdown table.
+
+Usage: python3 Benchmarks/zookeeper/zk_bench.py [--nodes 1|3] [--petrel .build/release/petrel]
+       [--targets petrel,apache] [--kazoo-count 2000] [--java-count 20000]
+"""
+import argparse
+import collections
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "Tests" / "Interop"))
+from zookeeper_nodes import APACHE_CLASSPATH, Ensemble, four_letter_word  # noqa: E402
+
+from kazoo.client import KazooClient  # noqa: E402
+
+DATA = b"x" * 100
+
+
+def rss_mib(nodes):
+    total = 0
+    for node in nodes:
+        if not node.alive():
+            continue
+        for line in pathlib.Path(f"/proc/{node.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def kazoo_phase(zk, phase, paths, window):
+    """ops/s of one phase; window 1 = synchronous calls."""
+    start = time.perf_counter()
+    if window == 1:
+        for path in paths:
+            if phase == "create":
+                zk.create(path, DATA)
+            elif phase == "setData":
+                zk.set(path, DATA)
+            else:
+                zk.get(path)
+    else:
+        pending = collections.deque()
+        for path in paths:
+            if len(pending) >= window:
+                pending.popleft().get(timeout=30)
+            if phase == "create":
+                pending.append(zk.create_async(path, DATA))
+            elif phase == "setData":
+                pending.append(zk.set_async(path, DATA))
+            else:
+                pending.append(zk.get_async(path))
+        while pending:
+            pending.popleft().get(timeout=30)
+    return len(paths) / (time.perf_counter() - start)
+
+
+def kazoo_workload(hosts, count, window, root):
+    zk = KazooClient(hosts=hosts, timeout=30)
+    zk.start(timeout=30)
+    try:
+        zk.ensure_path(root)
+        paths = [f"{root}/n{i}" for i in range(count)]
+        return {phase: kazoo_phase(zk, phase, paths, window) for phase in ("create", "setData", "getData")}
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def java_workload(classes, hosts, count, window, root):
+    out = subprocess.run(
+        ["java", "-cp", f"{APACHE_CLASSPATH}:{classes}", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+         "ZkBench", hosts, root, str(count), str(window)],
+        capture_output=True, text=True, timeout=600, check=True)
+    result = {}
+    for line in out.stdout.splitlines():
+        phase, ops, seconds, errors = line.split()
+        if int(errors):
+            raise RuntimeError(f"{errors} {phase} errors from the Java client")
+        result[phase] = int(ops) / float(seconds)
+    return result
+
+
+def leader_of(ensemble):
+    for node in ensemble.nodes:
+        if node.alive() and "Mode: leader" in four_letter_word(node.port, "srvr"):
+            return node
+    return None
+
+
+def failover_seconds(ensemble):
+    """kill -9 of the leader → the next committed write of a client on the other nodes."""
+    leader = leader_of(ensemble)
+    if leader is None:
+        raise RuntimeError("no leader found with srvr")
+    others = ",".join(n.address for n in ensemble.nodes if n is not leader)
+    zk = KazooClient(hosts=others, timeout=10, connection_retry={"max_tries": -1, "delay": 0.05, "max_delay": 0.1})
+    zk.start(timeout=30)
+    try:
+        zk.ensure_path("/failover")
+        zk.set("/failover", b"before")
+        killed = time.perf_counter()
+        leader.kill()
+        deadline = killed + 60
+        while time.perf_counter() < deadline:
+            try:
+                zk.set("/failover", b"after")
+                return time.perf_counter() - killed
+            except Exception:
+                time.sleep(0.01)
+        raise RuntimeError("no write committed within 60 s of the leader's death")
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def measure(kind, args, classes, base):
+    ensemble = Ensemble(base / kind, size=args.nodes, kind=kind, config={"tickTime": "2000"})
+    ensemble.start()
+    row = {}
+    try:
+        time.sleep(1)
+        row["rss idle"] = rss_mib(ensemble.nodes)
+        hosts = ensemble.nodes[-1].address
+        for window in (1, 64):
+            print(f"  {kind}: kazoo, window {window}", file=sys.stderr, flush=True)
+            for phase, value in kazoo_workload(hosts, args.kazoo_count, window, f"/kazoo{window}").items():
+                row[f"kazoo {phase} w{window}"] = value
+            print(f"  {kind}: Java client, window {window}", file=sys.stderr, flush=True)
+            for phase, value in java_workload(classes, hosts, args.java_count, window, f"/java{window}").items():
+                row[f"java {phase} w{window}"] = value
+        row["rss loaded"] = rss_mib(ensemble.nodes)
+        if args.nodes >= 3:
+            print(f"  {kind}: leader kill", file=sys.stderr, flush=True)
+            row["failover"] = failover_seconds(ensemble)
+    finally:
+        ensemble.stop()
+        for node in ensemble.nodes:
+            node.kill()
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nodes", type=int, default=1)
+    parser.add_argument("--petrel", default=str(REPO / ".build" / "release" / "petrel"))
+    parser.add_argument("--targets", default="petrel,apache")
+    parser.add_argument("--kazoo-count", type=int, default=2000)
+    parser.add_argument("--java-count", type=int, default=20000)
+    args = parser.parse_args()
+    os.environ["PETREL_BIN"] = args.petrel
+    base = pathlib.Path(tempfile.mkdtemp(prefix="petrel-zk-bench-"))
+    try:
+        classes = base / "classes"
+        classes.mkdir()
+        subprocess.run(["javac", "-cp", APACHE_CLASSPATH, "-d", str(classes), str(pathlib.Path(__file__).with_name("ZkBench.java"))],
+                       check=True)
+        rows = {}
+        for kind in args.targets.split(","):
+            print(f"measuring {kind} ({args.nodes} node{'s' if args.nodes > 1 else ''})", file=sys.stderr, flush=True)
+            rows[kind] = measure(kind, args, classes, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    kinds = list(rows)
+    names = {"petrel": "Petrel", "apache": "Apache ZooKeeper 3.8"}
+    header = "| measure | " + " | ".join(names[k] for k in kinds) + (" | Petrel / Apache |" if len(kinds) == 2 else " |")
+    print(f"\n{args.nodes} node(s) on loopback; 100-byte znodes; kazoo {args.kazoo_count} and Java client {args.java_count} per phase\n")
+    print(header)
+    print("|" + "---|" * (len(kinds) + 1 + (1 if len(kinds) == 2 else 0)))
+    for key in rows[kinds[0]]:
+        client, _, rest = key.partition(" ")
+        if key.startswith("rss"):
+            label, fmt = f"resident memory, {rest} (MiB)", "{:,.0f}"
+        elif key == "failover":
+            label, fmt = "leader kill → next committed write (s)", "{:.2f}"
+        else:
+            phase, window = rest.split(" w")
+            label = f"{'kazoo' if client == 'kazoo' else 'Java client'} {phase}/s, {'one at a time' if window == '1' else window + ' outstanding'}"
+            fmt = "{:,.0f}"
+        values = [rows[k].get(key) for k in kinds]
+        cells = [fmt.format(v) if v is not None else "n/a" for v in values]
+        ratio = ""
+        if len(kinds) == 2 and all(values):
+            ratio = f" {values[0] / values[1]:.2f} |"
+        print(f"| {label} | " + " | ".join(cells) + " |" + ratio)
+
+
+if __name__ == "__main__":
+    main()
