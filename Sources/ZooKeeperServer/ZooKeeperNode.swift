@@ -60,7 +60,7 @@ public final class ZooKeeperNode: Sendable {
     ///   - onFatal: called once if the transaction log cannot be written; nothing may be
     ///     acknowledged after that, so the caller should stop the process (ZooKeeper exits).
     public init(
-        config: ZooKeeperConfig, logger: Logger, versionText: String = "3.8.0-petrel",
+        config: ZooKeeperConfig, logger: Logger = Logger(label: "petrel.zookeeper"), versionText: String = "3.8.0-petrel",
         onFatal: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(StartError) {
         guard config.isStandalone else { throw .ensembleNotImplemented(servers: config.servers.count) }
