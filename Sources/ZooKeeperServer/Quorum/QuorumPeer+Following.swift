@@ -74,10 +74,11 @@ extension QuorumPeer {
         afterDurable()
     }
 
-    /// Tells the leader where our log ends (at most once a tick), so it plans a sync.
+    /// Tells the leader where our log ends (once a tick for the same log), so it plans a sync.
     mutating func askToSync() {
-        guard case .follower(var follower) = state, let leader = follower.leader, follower.infoSentAt != now else { return }
-        follower.infoSentAt = now
+        guard case .follower(var follower) = state, let leader = follower.leader else { return }
+        if let sent = follower.infoSent, sent.tick == now, sent.lastZxid == log.lastZxid { return }
+        follower.infoSent = (tick: now, lastZxid: log.lastZxid)
         state = .follower(follower)
         send(leader, .followerInfo(epoch: epoch, lastZxid: log.lastZxid))
     }

@@ -73,8 +73,9 @@ struct QuorumPeer: Sendable {
         /// Whether this node's log is known to be a prefix of the leader's, so it may take
         /// proposals. True once synchronised in this epoch, or if its `currentEpoch` is it.
         var synced: Bool
-        /// When the last `followerInfo` went out, so a burst of proposals asks only once a tick.
-        var infoSentAt: Int?
+        /// The last `followerInfo` sent (tick, last zxid): a burst of proposals asks once a
+        /// tick, but a log that changed (a TRUNC that fell short) asks again at once.
+        var infoSent: (tick: Int, lastZxid: Zxid)?
         /// Client `sync`s: waiting for the leader's reply (target nil), then for the commit.
         var syncs: [(token: UInt64, target: Zxid?)] = []
     }

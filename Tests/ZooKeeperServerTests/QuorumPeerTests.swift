@@ -1,0 +1,133 @@
+import Testing
+
+@testable import ZooKeeperServer
+
+/// Directed cases of the protocol's rules, each driving `QuorumPeer`s by hand.
+@Suite struct QuorumPeerTests {
+    static let members: [PeerID] = [1, 2, 3]
+
+    static func entry(_ epoch: UInt32, _ counter: UInt32) -> QuorumEntry {
+        QuorumEntry(zxid: Zxid(epoch: epoch, counter: counter), payload: [UInt8(truncatingIfNeeded: epoch), UInt8(truncatingIfNeeded: counter)])
+    }
+
+    static func peer(_ id: PeerID, epoch: UInt32, currentEpoch: UInt32, snapshot: QuorumSnapshot? = nil, log: [QuorumEntry]) -> QuorumPeer {
+        QuorumPeer(
+            id: id, members: members, persistent: QuorumPersistentState(acceptedEpoch: epoch, votedFor: nil, currentEpoch: currentEpoch),
+            snapshot: snapshot, log: log, seed: 7)
+    }
+
+    /// Ticks until the node stands, then hands it the votes: it leads the next epoch.
+    static func elect(_ peer: inout QuorumPeer, votes: [PeerID]) {
+        while case .follower = peer.state { _ = peer.tick() }
+        for voter in votes { _ = peer.receive(.voteReply(epoch: peer.epoch, granted: true), from: voter) }
+    }
+
+    static func messages(_ effects: [QuorumEffect], to target: PeerID) -> [QuorumMessage] {
+        effects.compactMap { if case .send(let to, let message) = $0, to == target { message } else { nil } }
+    }
+
+    @Test func aVoterThatHoldsANewerLeadersHistoryRefusesALongerButOlderLog() {
+        // Node 1 synchronised with the leader of epoch 3 (history ends at 1:2); node 2 holds
+        // 2:1 from a leader of epoch 2 that never got a quorum. 2:1 > 1:2, but the history of
+        // epoch 3 may be committed and node 2 lacks it (Raft's "figure 8").
+        var voter = Self.peer(1, epoch: 3, currentEpoch: 3, log: [Self.entry(1, 1), Self.entry(1, 2)])
+        let refused = voter.receive(.voteRequest(epoch: 4, lastEpoch: 2, lastZxid: Zxid(epoch: 2, counter: 1)), from: 2)
+        #expect(Self.messages(refused, to: 2) == [.voteReply(epoch: 4, granted: false)])
+        // A candidate holding the same history and more is fine; a second candidate in the same
+        // epoch gets nothing.
+        let granted = voter.receive(.voteRequest(epoch: 4, lastEpoch: 3, lastZxid: Zxid(epoch: 1, counter: 2)), from: 3)
+        #expect(Self.messages(granted, to: 3) == [.voteReply(epoch: 4, granted: true)])
+        #expect(granted.contains(.persist(QuorumPersistentState(acceptedEpoch: 4, votedFor: 3, currentEpoch: 3))))
+        let again = voter.receive(.voteRequest(epoch: 4, lastEpoch: 3, lastZxid: Zxid(epoch: 1, counter: 9)), from: 2)
+        #expect(Self.messages(again, to: 2) == [.voteReply(epoch: 4, granted: false)])
+    }
+
+    @Test func aDivergedFollowerIsTruncatedUntilItMeetsTheLeadersLogThenDiffed() throws {
+        // The leader has 1:1 1:2 3:1; the follower took 2:1 2:2 from a failed leader of epoch 2
+        // and lacks 1:2. The leader cuts it to 1:2, which it does not hold: it asks again from
+        // 1:1 and gets 1:2 3:1.
+        var leader = Self.peer(1, epoch: 3, currentEpoch: 3, log: [Self.entry(1, 1), Self.entry(1, 2), Self.entry(3, 1)])
+        var follower = Self.peer(2, epoch: 2, currentEpoch: 2, log: [Self.entry(1, 1), Self.entry(2, 1), Self.entry(2, 2)])
+        Self.elect(&leader, votes: [3])
+        #expect(leader.role == .leading(established: false))
+        let epoch = leader.epoch
+
+        var toLeader = Self.messages(follower.receive(.propose(epoch: epoch, prevZxid: leader.log.lastZxid, entries: [], commitZxid: .zero), from: 1), to: 1)
+        #expect(toLeader == [.followerInfo(epoch: epoch, lastZxid: Zxid(epoch: 2, counter: 2))])
+        var toFollower = Self.messages(leader.receive(toLeader[0], from: 2), to: 2)
+        guard case .sync(_, let trunc) = try #require(toFollower.first) else { Issue.record("no sync"); return }
+        #expect(trunc.truncateTo == Zxid(epoch: 1, counter: 2))
+        var effects = follower.receive(toFollower[0], from: 1)
+        #expect(effects.contains(.truncate(after: Zxid(epoch: 1, counter: 2))))
+        #expect(follower.log.lastZxid == Zxid(epoch: 1, counter: 1))
+        #expect(follower.durableZxid == Zxid(epoch: 1, counter: 1))
+        toLeader = Self.messages(effects, to: 1)
+        #expect(toLeader == [.followerInfo(epoch: epoch, lastZxid: Zxid(epoch: 1, counter: 1))])
+
+        toFollower = Self.messages(leader.receive(toLeader[0], from: 2), to: 2)
+        guard case .sync(_, let diff) = try #require(toFollower.first) else { Issue.record("no sync"); return }
+        #expect(diff.truncateTo == nil && diff.prevZxid == Zxid(epoch: 1, counter: 1))
+        #expect(diff.entries == [Self.entry(1, 2), Self.entry(3, 1)])
+        effects = follower.receive(toFollower[0], from: 1)
+        #expect(follower.log.entries == leader.log.entries)
+        // Nothing is acknowledged, and the epoch not recorded, before the entries are durable.
+        #expect(Self.messages(effects, to: 1).isEmpty)
+        #expect(follower.persistent.currentEpoch == 2)
+        let write = try #require(effects.compactMap { if case .append(_, let write) = $0 { write } else { nil } }.first)
+        effects = follower.persisted(write: write)
+        #expect(follower.persistent.currentEpoch == epoch)
+        let ack = Self.messages(effects, to: 1)
+        #expect(ack == [.ack(epoch: epoch, zxid: Zxid(epoch: 3, counter: 1))])
+
+        // With the follower's acknowledgement the whole history commits and the leader may write.
+        effects = leader.receive(ack[0], from: 2)
+        #expect(effects.contains(.commit(leader.log.entries)))
+        #expect(leader.role == .leading(established: true))
+        let (zxid, _) = leader.propose { _ in [42] }
+        #expect(zxid == Zxid(epoch: epoch, counter: 1))
+    }
+
+    @Test func aFollowerBelowTheLeadersSnapshotGetsTheSnapshot() throws {
+        let snapshot = QuorumSnapshot(zxid: Zxid(epoch: 1, counter: 5), data: [1, 2, 3])
+        var leader = Self.peer(1, epoch: 1, currentEpoch: 1, snapshot: snapshot, log: [Self.entry(1, 6)])
+        var follower = Self.peer(2, epoch: 1, currentEpoch: 1, log: [Self.entry(1, 1)])
+        Self.elect(&leader, votes: [3])
+        let epoch = leader.epoch
+        let info = Self.messages(follower.receive(.propose(epoch: epoch, prevZxid: leader.log.lastZxid, entries: [], commitZxid: .zero), from: 1), to: 1)
+        let toFollower = Self.messages(leader.receive(try #require(info.first), from: 2), to: 2)
+        let effects = follower.receive(try #require(toFollower.first), from: 1)
+        #expect(effects.contains(.installSnapshot(snapshot)))
+        #expect(follower.log.baseZxid == snapshot.zxid && follower.log.entries == [Self.entry(1, 6)])
+        #expect(follower.commitZxid == snapshot.zxid)
+    }
+
+    @Test func aWriteCommitsOnlyOnceAMajorityIncludingTheLeaderHasItOnDisk() throws {
+        var leader = Self.peer(1, epoch: 1, currentEpoch: 1, log: [])
+        Self.elect(&leader, votes: [2])
+        let epoch = leader.epoch
+        _ = leader.receive(.ack(epoch: epoch, zxid: .zero), from: 2)
+        #expect(leader.role == .leading(established: true))
+        let (proposed, effects) = leader.propose { _ in [7] }
+        let zxid = try #require(proposed)
+        #expect(zxid == Zxid(epoch: epoch, counter: 1))
+        // The follower has it on disk, the leader not yet: not committed.
+        #expect(!leader.receive(.ack(epoch: epoch, zxid: zxid), from: 2).contains { if case .commit = $0 { true } else { false } })
+        let write = try #require(effects.compactMap { if case .append(_, let write) = $0 { write } else { nil } }.first)
+        #expect(leader.persisted(write: write).contains(.commit([QuorumEntry(zxid: zxid, payload: [7])])))
+    }
+
+    @Test func theLogFindsWhereAFollowerMeetsIt() {
+        var log = QuorumLog(snapshot: QuorumSnapshot(zxid: Zxid(epoch: 1, counter: 2), data: []), entries: [Self.entry(1, 1), Self.entry(1, 3), Self.entry(2, 1)])
+        #expect(log.entries == [Self.entry(1, 3), Self.entry(2, 1)])
+        #expect(log.greatestZxid(atMost: Zxid(epoch: 1, counter: 9)) == Zxid(epoch: 1, counter: 3))
+        #expect(log.greatestZxid(atMost: Zxid(epoch: 1, counter: 2)) == Zxid(epoch: 1, counter: 2))
+        #expect(log.greatestZxid(atMost: Zxid(epoch: 1, counter: 1)) == nil)
+        #expect(log.contains(Zxid(epoch: 1, counter: 2)) && !log.contains(Zxid(epoch: 1, counter: 4)))
+        #expect(Array(log.entries(after: Zxid(epoch: 1, counter: 2), through: Zxid(epoch: 1, counter: 3))) == [Self.entry(1, 3)])
+        log.truncate(after: Zxid(epoch: 1, counter: 3))
+        #expect(log.lastZxid == Zxid(epoch: 1, counter: 3))
+        log.compact(to: QuorumSnapshot(zxid: Zxid(epoch: 1, counter: 3), data: []))
+        #expect(log.entries.isEmpty && log.lastZxid == Zxid(epoch: 1, counter: 3))
+        #expect(Zxid(epoch: 3, counter: 1).value == 0x3_0000_0001 && Zxid(value: 0x3_0000_0001).epoch == 3)
+    }
+}
