@@ -1,23 +1,33 @@
-import CPetrel
 import Glibc
 import Wire
 import ZooKeeperProtocol
 
-/// A snapshot: the whole `ZKDatabase` as of one zxid, in `dataDir/version-2/snapshot.<zxid>`.
+/// A snapshot: the whole `ZKDatabase` as of one zxid, in `dataDir/version-2/snapshot.<zxid>`,
+/// in Apache ZooKeeper's format (`FileSnap`), so its `SnapshotFormatter` and its recovery read
+/// Petrel's snapshots and Petrel reads its (uncompressed) ones:
 ///
-/// After the 16-byte header:
+///     FileHeader { int magic "ZKSN"; int version 2; long dbid -1 }
+///     int session count | (long id, int timeout)*
+///     int ACL list count | (long ref, vector<ACL>)*              -- ReferenceCountedACLCache
+///     (ustring path, buffer data, long acl ref,
+///      StatPersisted { long czxid, mzxid, ctime, mtime; int version, cversion, aversion;
+///                      long ephemeralOwner, pzxid })*           -- parents before children,
+///                                                                  the root as ""
+///     ustring "/"                                                -- end of the nodes
+///     long Adler-32 of every byte before it | ustring "/"        -- the seal
 ///
-///     int64 zxid | int32 session count | (int64 id, int32 timeout)* |
-///     int64 node count | (ustring path, buffer data, vector<ACL>, int64 czxid, int64 mzxid,
-///     int64 ctime, int64 mtime, int32 version, int32 cversion, int32 aversion,
-///     int64 ephemeralOwner, int64 pzxid)* |
-///     uint32 CRC-32C of everything before it | int32 0x2F454E44 ("/END")
+/// ZooKeeper may add sections after the seal (the tree digest, each sealed again); they are
+/// ignored here. The zxid is the file name's, as in ZooKeeper. Children are not stored; they
+/// follow from the paths. An ACL ref of -1 is ZooKeeper's shorthand for the open ACL.
 ///
-/// Children are not stored; they follow from the paths. Written to a temporary name, synced,
-/// then renamed, so a snapshot file either is complete or does not exist; a file that fails
-/// its CRC anyway (a disk error) is skipped at recovery for the next older one.
+/// Written to a temporary name, synced, then renamed, so a snapshot file either is complete
+/// or does not exist; a file that fails its checksum anyway (a disk error) is skipped at
+/// recovery for the next older one.
 enum SnapshotFile {
-    static let trailerMagic: UInt32 = 0x2F45_4E44
+    static let dbid: Int64 = -1
+    private static let openACLRef: Int64 = -1
+    /// Bytes a node takes at least: path length, data length, ACL ref and the stat.
+    private static let minimumNodeSize = 4 + 4 + 8 + 60
 
     /// Writes `database` durably; returns the file's path.
     static func write(_ database: ZKDatabase, to directory: String) throws(FileError) -> String {
@@ -25,29 +35,50 @@ enum SnapshotFile {
         let path = directory + "/" + StorageFiles.snapshotName(database.lastZxid)
         let temporary = path + ".tmp"
         let file = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        var crc: UInt32 = 0
+        var checksum = Adler32()
         var offset = 0
         var writer = ByteWriter(capacity: 1 << 20)
         func flush(_ writer: inout ByteWriter, final: Bool = false) throws(FileError) {
             if !final && writer.bytes.count < 1 << 20 { return }
             let bytes = writer.bytes
-            crc = bytes.withUnsafeBytes { petrel_crc32c(crc, $0.baseAddress, $0.count) }
+            checksum.update(bytes)
             try file.write(bytes, at: offset)
             offset += bytes.count
             writer = ByteWriter(capacity: 1 << 20)
         }
-        writer.writeBytes(StorageFiles.header(magic: StorageFiles.snapshotMagic))
-        writer.writeInt64(database.lastZxid)
+        let nodes = database.tree.nodes
+        writer.writeBytes(StorageFiles.header(magic: StorageFiles.snapshotMagic, dbid: dbid))
         writer.writeInt32(Int32(truncatingIfNeeded: database.sessions.count))
         for (id, timeout) in database.sessions.sorted(by: { $0.key < $1.key }) {
             writer.writeInt64(id)
             writer.writeInt32(timeout)
         }
-        writer.writeInt64(Int64(database.tree.nodes.count))
-        for (path, node) in database.tree.nodes {
-            writer.writeJuteString(path)
+        // Parents before children, as ZooKeeper's reader needs.
+        var order: [String] = []
+        order.reserveCapacity(nodes.count)
+        var stack = [ZNodePath.root]
+        while let path = stack.popLast() {
+            guard let node = nodes[path] else { continue }
+            order.append(path)
+            for name in node.children.sorted(by: >) { stack.append(ZNodePath.join(path, name)) }
+        }
+        var refs: [[ACL]: Int64] = [:]
+        var lists: [[ACL]] = []
+        for path in order {
+            guard let acl = nodes[path]?.acl, refs[acl] == nil else { continue }
+            lists.append(acl)
+            refs[acl] = Int64(lists.count)
+        }
+        writer.writeInt32(Int32(truncatingIfNeeded: lists.count))
+        for (index, acl) in lists.enumerated() {
+            writer.writeInt64(Int64(index + 1))
+            writer.writeACLs(acl)
+        }
+        for path in order {
+            guard let node = nodes[path] else { continue }
+            writer.writeJuteString(path == ZNodePath.root ? "" : path)
             writer.writeJuteBuffer(node.data)
-            writer.writeACLs(node.acl)
+            writer.writeInt64(refs[node.acl] ?? openACLRef)
             writer.writeInt64(node.czxid)
             writer.writeInt64(node.mzxid)
             writer.writeInt64(node.ctime)
@@ -59,9 +90,10 @@ enum SnapshotFile {
             writer.writeInt64(node.pzxid)
             try flush(&writer)
         }
+        writer.writeJuteString("/")
         try flush(&writer, final: true)
-        writer.writeUInt32(crc)
-        writer.writeUInt32(trailerMagic)
+        writer.writeInt64(Int64(checksum.value))
+        writer.writeJuteString("/")
         try file.write(writer.bytes, at: offset)
         try file.sync()
         try FileSystem.rename(temporary, to: path)
@@ -82,34 +114,44 @@ enum SnapshotFile {
     }
 
     static func read(_ path: String, extendedTypes: Bool) throws(LoadError) -> ZKDatabase {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let zxid = StorageFiles.zxid(of: name, prefix: "snapshot.") else {
+            throw .damaged("\(path): not named snapshot.<zxid>")
+        }
         let bytes: [UInt8]
         do { bytes = try FileHandle.open(path, flags: O_RDONLY).readAll() } catch { throw .file(error) }
-        guard StorageFiles.hasHeader(bytes, magic: StorageFiles.snapshotMagic), bytes.count >= StorageFiles.headerSize + 8 else {
+        guard StorageFiles.hasHeader(bytes, magic: StorageFiles.snapshotMagic) else {
             throw .damaged("\(path): not a snapshot")
         }
-        let bodyEnd = bytes.count - 8
-        var trailer = ByteReader(bytes[bodyEnd...])
-        let storedCRC = (try? trailer.readUInt32()) ?? 0
-        let magic = (try? trailer.readUInt32()) ?? 0
-        let actualCRC = bytes.withUnsafeBytes { petrel_crc32c(0, $0.baseAddress, bodyEnd) }
-        guard magic == trailerMagic, storedCRC == actualCRC else { throw .damaged("\(path): incomplete or CRC mismatch") }
-        var reader = ByteReader(bytes[StorageFiles.headerSize..<bodyEnd])
+        var reader = ByteReader(bytes[StorageFiles.headerSize...])
         do throws(WireError) {
-            let zxid = try reader.readInt64()
             let sessionCount = Int(try reader.readInt32())
-            guard sessionCount >= 0, sessionCount <= reader.remaining / 12 else { throw WireError.lengthTooLarge(sessionCount, limit: reader.remaining / 12) }
+            guard sessionCount >= 0, sessionCount <= reader.remaining / 12 else {
+                throw WireError.lengthTooLarge(sessionCount, limit: reader.remaining / 12)
+            }
             var sessions: [Int64: Int32] = [:]
             for _ in 0..<sessionCount { sessions[try reader.readInt64()] = try reader.readInt32() }
-            let nodeCount = try reader.readInt64()
-            guard nodeCount >= 0, nodeCount <= Int64(reader.remaining / 60) else { throw WireError.lengthTooLarge(Int(clamping: nodeCount), limit: reader.remaining / 60) }
+            let listCount = Int(try reader.readInt32())
+            guard listCount >= 0, listCount <= reader.remaining / 12 else {
+                throw WireError.lengthTooLarge(listCount, limit: reader.remaining / 12)
+            }
+            var lists: [Int64: [ACL]] = [openACLRef: ACL.openUnsafe]
+            for _ in 0..<listCount {
+                let ref = try reader.readInt64()
+                guard let acl = try reader.readACLs() else { throw WireError.unexpectedNull(field: "acls") }
+                lists[ref] = acl
+            }
             var nodes: [String: DataNode] = [:]
-            nodes.reserveCapacity(Int(nodeCount))
-            var interned: [[ACL]: [ACL]] = [:]
-            for _ in 0..<nodeCount {
-                let path = try reader.readJuteString(field: "path")
-                let data = try reader.readJuteBuffer()
-                var acl = try reader.readACLs() ?? []
-                if let shared = interned[acl] { acl = shared } else { interned[acl] = acl }
+            while true {
+                let stored = try reader.readJuteString(field: "path")
+                if stored == "/" { break }
+                if reader.remaining < minimumNodeSize - 4 { throw WireError.lengthTooLarge(minimumNodeSize, limit: reader.remaining) }
+                let path = stored.isEmpty ? ZNodePath.root : stored
+                let data = try reader.readJuteNullableBuffer() ?? []
+                let ref = try reader.readInt64()
+                guard let acl = lists[ref] else {
+                    throw WireError.invalidValue(field: "acl", detail: "\(path) refers to ACL list \(ref), which is not in the snapshot")
+                }
                 var node = DataNode(data: data, acl: acl, zxid: 0, time: 0, ephemeralOwner: 0)
                 node.czxid = try reader.readInt64()
                 node.mzxid = try reader.readInt64()
@@ -120,11 +162,18 @@ enum SnapshotFile {
                 node.aversion = try reader.readInt32()
                 node.ephemeralOwner = try reader.readInt64()
                 node.pzxid = try reader.readInt64()
-                nodes[path] = node
+                if nodes.updateValue(node, forKey: path) != nil {
+                    throw WireError.invalidValue(field: "path", detail: "\(path) appears twice")
+                }
             }
-            guard reader.isAtEnd else { throw WireError.trailingBytes(reader.remaining) }
+            let sealed = bytes.count - reader.remaining
+            let stored = try reader.readInt64()
+            let seal = try reader.readJuteString(field: "seal")
+            guard stored == Int64(Adler32.checksum(bytes[..<sealed])), seal == "/" else {
+                throw WireError.invalidValue(field: "checksum", detail: "mismatch")
+            }
             for path in Array(nodes.keys) where path != ZNodePath.root {
-                guard let (parent, name) = ZNodePath.split(path), nodes[parent] != nil else {
+                guard let (parent, name) = ZNodePath.split(path), !name.isEmpty, nodes[parent] != nil else {
                     throw WireError.invalidValue(field: "path", detail: "\(path) has no parent in the snapshot")
                 }
                 nodes[parent]?.children.insert(name)

@@ -2,9 +2,10 @@
 ///
 /// Names are ZooKeeper's: `version-2/log.<zxid>` is named by the first zxid it holds,
 /// `version-2/snapshot.<zxid>` by the last zxid it includes, both in lower-case hex without
-/// padding. Every file opens with ZooKeeper's `FileHeader` layout: a magic int ("ZKLG" for logs,
-/// "ZKSN" for snapshots), the format version (2) and a database id (0). The contents after it
-/// are Petrel's own (see `TxnLogFile` and `SnapshotFile`).
+/// padding. Every file opens with ZooKeeper's `FileHeader`: a magic int ("ZKLG" for logs,
+/// "ZKSN" for snapshots), the format version (2) and a database id (0 in logs, -1 in
+/// snapshots, as ZooKeeper writes them). The contents after it are ZooKeeper's too (see
+/// `TxnLogFile` and `SnapshotFile`).
 enum StorageFiles {
     static let versionDirectory = "version-2"
     static let logMagic: Int32 = 0x5A4B_4C47  // "ZKLG"
@@ -12,12 +13,14 @@ enum StorageFiles {
     static let formatVersion: Int32 = 2
     static let headerSize = 16
 
-    static func header(magic: Int32) -> [UInt8] {
+    static func header(magic: Int32, dbid: Int64 = 0) -> [UInt8] {
         var bytes: [UInt8] = []
         for value in [UInt32(bitPattern: magic), UInt32(bitPattern: formatVersion)] {
             bytes += [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
         }
-        return bytes + [UInt8](repeating: 0, count: 8)
+        let id = UInt64(bitPattern: dbid)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: id >> UInt64(shift))) }
+        return bytes
     }
 
     static func hasHeader(_ bytes: [UInt8], magic: Int32) -> Bool {

@@ -1,23 +1,25 @@
-import CPetrel
 import Glibc
 import Wire
 
-/// The transaction log: `dataLogDir/version-2/log.<first zxid>` files of records
+/// The transaction log: `dataLogDir/version-2/log.<first zxid>` files in Apache ZooKeeper's
+/// format (`FileTxnLog`), so its `TxnLogToolkit` reads them and Petrel reads its logs:
 ///
-///     int32 length N (> 0) | uint32 CRC-32C of the payload | payload (N bytes, `TxnCodec`)
+///     FileHeader { int magic "ZKLG"; int version 2; long dbid 0 }
+///     then per transaction:
+///     long Adler-32 of the entry | int length N (> 0) | entry (N bytes, `TxnCodec`) | byte 'B'
 ///
-/// after the 16-byte header. Files grow in `preAllocSize` steps of zeros, so a length of 0 marks
-/// the end of what was written. A record is acknowledged only after `sync()` returns.
+/// Files grow in `preAllocSize` steps of zeros, so a checksum and length of 0 mark the end of
+/// what was written. A record is acknowledged only after `sync()` returns.
 ///
 /// **Writer.** Owned by one queue. `append` opens a new file when none is open, named by the
 /// zxid of its first record; `roll` closes the current file (after a snapshot), so the next
 /// append starts a new one. A restart always starts a new file too.
 ///
 /// **Reader / recovery.** `recover` reads every file in order, returning the transactions
-/// after a given zxid. At the first record that is incomplete, fails its CRC, does not decode
-/// or does not follow the previous zxid — a write torn by a crash — the file is truncated
-/// there; the zeros of preallocation are not an error. A damaged record in a file that is
-/// not the newest is real corruption and stops recovery with an error.
+/// after a given zxid. At the first record that is incomplete, lacks its 'B', fails its
+/// checksum, does not decode or does not follow the previous zxid — a write torn by a crash —
+/// the file is truncated there; the zeros of preallocation are not an error. A damaged record
+/// in a file that is not the newest is real corruption and stops recovery with an error.
 final class TxnLogFile: @unchecked Sendable {
     let directory: String
     let preallocationStep: Int
@@ -28,6 +30,9 @@ final class TxnLogFile: @unchecked Sendable {
 
     /// Records above this size are refused at recovery as damage (jute.maxbuffer plus room).
     static let maxRecord = 64 << 20
+    /// Checksum (8), length (4), and the 'B' after the entry (1).
+    static let framing = 13
+    static let endOfRecord = UInt8(ascii: "B")
 
     init(directory: String, preAllocSizeKB: Int) {
         self.directory = directory
@@ -39,12 +44,13 @@ final class TxnLogFile: @unchecked Sendable {
         if current == nil { try open(firstZxid: zxid) }
         guard let file = current else { return }
         var record: [UInt8] = []
-        record.reserveCapacity(payload.count + 8)
-        let crc = payload.withUnsafeBytes { petrel_crc32c(0, $0.baseAddress, $0.count) }
-        for value in [UInt32(truncatingIfNeeded: payload.count), crc] {
-            record += [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
-        }
+        record.reserveCapacity(payload.count + Self.framing)
+        let checksum = UInt64(Adler32.checksum(payload))
+        for shift in stride(from: 56, through: 0, by: -8) { record.append(UInt8(truncatingIfNeeded: checksum >> UInt64(shift))) }
+        let length = UInt32(truncatingIfNeeded: payload.count)
+        for shift in stride(from: 24, through: 0, by: -8) { record.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
         record += payload
+        record.append(Self.endOfRecord)
         if position + record.count > allocated {
             let target = (position + record.count + preallocationStep) / preallocationStep * preallocationStep
             try file.preallocate(to: target)
@@ -128,18 +134,21 @@ final class TxnLogFile: @unchecked Sendable {
                 damage = "no log header"
                 offset = 0
             }
-            while damage == nil, offset + 8 <= bytes.count {
-                let length = Int(Int32(bitPattern: readUInt32(bytes, offset)))
-                let crc = readUInt32(bytes, offset + 4)
-                if length == 0 && crc == 0 { break }
-                if length < 0 || length > maxRecord || offset + 8 + length > bytes.count {
+            while damage == nil, offset + 12 <= bytes.count {
+                let checksum = UInt64(readUInt32(bytes, offset)) << 32 | UInt64(readUInt32(bytes, offset + 4))
+                let length = Int(Int32(bitPattern: readUInt32(bytes, offset + 8)))
+                if length == 0 && checksum == 0 { break }
+                if length <= 0 || length > maxRecord || offset + framing + length > bytes.count {
                     damage = "record length \(length) does not fit"
                     break
                 }
-                let payload = bytes[(offset + 8)..<(offset + 8 + length)]
-                let actual = payload.withUnsafeBytes { petrel_crc32c(0, $0.baseAddress, $0.count) }
-                if actual != crc {
-                    damage = "CRC mismatch"
+                let payload = bytes[(offset + 12)..<(offset + 12 + length)]
+                if bytes[offset + 12 + length] != endOfRecord {
+                    damage = "record not ended by 'B'"
+                    break
+                }
+                if UInt64(Adler32.checksum(payload)) != checksum {
+                    damage = "checksum mismatch"
                     break
                 }
                 var reader = ByteReader(payload)
@@ -155,9 +164,9 @@ final class TxnLogFile: @unchecked Sendable {
                     recovered.txns.append(txn)
                     lastZxid = txn.zxid
                 }
-                offset += 8 + length
+                offset += framing + length
             }
-            if damage == nil && offset < bytes.count && offset + 8 > bytes.count && bytes[offset...].contains(where: { $0 != 0 }) {
+            if damage == nil && offset < bytes.count && offset + 12 > bytes.count && bytes[offset...].contains(where: { $0 != 0 }) {
                 damage = "partial record header"
             }
             if let damage {
