@@ -52,7 +52,10 @@ import ZooKeeperProtocol
         defer { dir.remove() }
         let path = try SnapshotFile.write(Self.sampleDatabase(), to: dir.snapshots)
         let bytes = dir.bytes(path)
-        let damaged = dir.file("damaged")
+        try FileManager.default.createDirectory(atPath: dir.file("damaged"), withIntermediateDirectories: true)
+        let damaged = dir.file("damaged/" + (path as NSString).lastPathComponent)
+        dir.write(bytes, to: damaged)
+        #expect(throws: Never.self) { try SnapshotFile.read(damaged, extendedTypes: true) }
         var rng = ZKSeededRandom(seed: 7)
         for _ in 0..<40 {
             var copy = bytes
@@ -65,6 +68,9 @@ import ZooKeeperProtocol
             dir.write(Array(bytes.prefix(length)), to: damaged)
             #expect(throws: SnapshotFile.LoadError.self, "cut at \(length)") { try SnapshotFile.read(damaged, extendedTypes: true) }
         }
-        #expect(throws: SnapshotFile.LoadError.self) { try SnapshotFile.read(dir.file("missing"), extendedTypes: true) }
+        #expect(throws: SnapshotFile.LoadError.self) { try SnapshotFile.read(dir.file("snapshot.1"), extendedTypes: true) }
+        let misnamed = dir.file("damaged/copy")
+        dir.write(bytes, to: misnamed)
+        #expect(throws: SnapshotFile.LoadError.self, "the zxid is the name's") { try SnapshotFile.read(misnamed, extendedTypes: true) }
     }
 }

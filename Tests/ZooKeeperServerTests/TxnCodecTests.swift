@@ -68,4 +68,57 @@ import ZooKeeperProtocol
         huge.writeInt32(Int32.max)
         #expect(throws: WireError.self) { try TxnCodec.decode(huge.bytes) }
     }
+
+    @Test func createsUseZooKeepersTxnTypesAndRecords() throws {
+        func type(_ body: TxnBody, session: Int64 = 9) -> [UInt8] {
+            Array(TxnCodec.encode(Txn(sessionId: session, cxid: 0, zxid: 1, time: 0, body: body))[28..<32])
+        }
+        #expect(type(zkCreate("/p", parentCVersion: 1)) == [0, 0, 0, 1])
+        #expect(type(zkCreate("/e", owner: 9, parentCVersion: 1)) == [0, 0, 0, 1])
+        #expect(type(zkCreate("/c", owner: NodeKind.container.owner, parentCVersion: 1)) == [0, 0, 0, 19])
+        #expect(type(zkCreate("/t", owner: NodeKind.ttl(milliseconds: 5).owner, parentCVersion: 1)) == [0, 0, 0, 21])
+        #expect(type(.closeSession) == [0xFF, 0xFF, 0xFF, 0xF5])
+        // CreateTxn: path, data, acl, then `boolean ephemeral` and parentCVersion.
+        let persistent = TxnCodec.encode(Txn(sessionId: 9, cxid: 0, zxid: 1, time: 0, body: zkCreate("/p", parentCVersion: 7)))
+        let ephemeral = TxnCodec.encode(Txn(sessionId: 9, cxid: 0, zxid: 1, time: 0, body: zkCreate("/p", owner: 9, parentCVersion: 7)))
+        #expect(Array(persistent.suffix(5)) == [0, 0, 0, 0, 7] && Array(ephemeral.suffix(5)) == [1, 0, 0, 0, 7])
+        // An ephemeral belongs to the header's session.
+        #expect(try TxnCodec.decode(ephemeral).body == zkCreate("/p", owner: 9, parentCVersion: 7))
+    }
+
+    @Test func zooKeeperOnlyRecordsAreReadToo() throws {
+        var writer = ByteWriter(capacity: 64)
+        writer.writeInt64(5); writer.writeInt32(1); writer.writeInt64(2); writer.writeInt64(3)
+        writer.writeInt32(OpCode.closeSession.rawValue)
+        writer.writeJuteStrings(["/a", "/b"])  // CloseSessionTxn
+        writer.writeInt32(2); writer.writeInt64(0x1234)  // TxnDigest
+        #expect(try TxnCodec.decode(writer.bytes).body == .closeSession)
+
+        var create2 = ByteWriter(capacity: 64)
+        create2.writeInt64(5); create2.writeInt32(1); create2.writeInt64(2); create2.writeInt64(3)
+        create2.writeInt32(OpCode.create2.rawValue)
+        create2.writeJuteString("/x"); create2.writeJuteBuffer([1]); create2.writeACLs(ACL.openUnsafe)
+        create2.writeBool(true); create2.writeInt32(4)
+        #expect(try TxnCodec.decode(create2.bytes).body
+            == .create(path: "/x", data: [1], acl: ACL.openUnsafe, ephemeralOwner: 5, parentCVersion: 4))
+
+        var deleteContainer = ByteWriter(capacity: 64)
+        deleteContainer.writeInt64(5); deleteContainer.writeInt32(1); deleteContainer.writeInt64(2); deleteContainer.writeInt64(3)
+        deleteContainer.writeInt32(OpCode.deleteContainer.rawValue)
+        deleteContainer.writeJuteString("/box")
+        #expect(try TxnCodec.decode(deleteContainer.bytes).body == .delete(path: "/box"))
+    }
+
+    @Test func adler32MatchesJavaUtilZip() {
+        #expect(Adler32.checksum([UInt8]()) == 1)
+        #expect(Adler32.checksum(Array("Wikipedia".utf8)) == 0x11E6_0398)
+        // Long enough to need the modular reductions (zlib's adler32, which java.util.zip.Adler32 is).
+        #expect(Adler32.checksum([UInt8](repeating: 0xFF, count: 100_000)) == Self.adlerOfFF)
+        var split = Adler32()
+        split.update([UInt8](repeating: 0xFF, count: 33_333))
+        split.update([UInt8](repeating: 0xFF, count: 66_667))
+        #expect(split.value == Self.adlerOfFF)
+    }
+
+    static let adlerOfFF: UInt32 = 0x149A_302C
 }
