@@ -478,3 +478,25 @@ def test_many_clients_at_once(clients, base):
     for c in many[:5]:
         c.stop()
     wait_for(lambda: len(many[9].get_children(base)) == 5, what="five ephemerals gone")
+
+
+# --- more of the API ---------------------------------------------------------------------------
+
+def test_create_with_stat_sync_and_reconfig(zk, base):
+    path, stat = zk.create(f"{base}/withstat", b"abc", include_data=True)  # create2
+    assert path == f"{base}/withstat" and stat.dataLength == 3 and stat.version == 0
+    assert zk.sync(base) == base
+    from kazoo.exceptions import ReconfigDisabledError
+    # Reconfiguration is off (reconfigEnabled=false, ZooKeeper's default).
+    with pytest.raises(ReconfigDisabledError):
+        zk.reconfig(joining=None, leaving="1", new_members=None)
+
+
+def test_async_requests_pipeline_in_order(zk, base):
+    creates = [zk.create_async(f"{base}/p{i:03}", str(i).encode()) for i in range(300)]
+    paths = [r.get(timeout=30) for r in creates]
+    assert paths == [f"{base}/p{i:03}" for i in range(300)]
+    reads = [zk.get_async(f"{base}/p{i:03}") for i in range(300)]
+    assert [r.get(timeout=30)[0] for r in reads] == [str(i).encode() for i in range(300)]
+    czxids = [zk.exists(p).czxid for p in paths]
+    assert czxids == sorted(czxids) and len(set(czxids)) == 300

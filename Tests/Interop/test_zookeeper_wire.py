@@ -284,3 +284,28 @@ def test_close_session_is_answered_then_closed(port, base):
     other = Session(port)
     assert other.call("exists", path_watch_body(f"{base}/eph"))[2] == ERR_NO_NODE
     other.close()
+
+
+def test_max_client_cnxns_refuses_extra_connections(zk_factory):
+    port = zk_factory(config={"maxClientCnxns": "2"}).nodes[0].port
+    first, second = Session(port), Session(port)
+    third = connect(port)
+    third.sendall(connect_request())
+    assert closed_by_peer(third)
+    first.close()
+    time.sleep(0.3)
+    again = Session(port)  # a slot is free again
+    assert again.call("exists", path_watch_body("/zookeeper"))[2] == 0
+    again.close()
+    second.close()
+
+
+def test_sigterm_with_connected_clients_stops_promptly(zk_factory):
+    ensemble = zk_factory()
+    node = ensemble.nodes[0]
+    sessions = [Session(node.port) for _ in range(5)]
+    started = time.monotonic()
+    node.stop()
+    assert time.monotonic() - started < 8
+    for s in sessions:
+        assert closed_by_peer(s.sock, timeout=2)
