@@ -309,3 +309,26 @@ def test_sigterm_with_connected_clients_stops_promptly(zk_factory):
     assert time.monotonic() - started < 8
     for s in sessions:
         assert closed_by_peer(s.sock, timeout=2)
+
+
+def test_silent_session_expires_and_its_connection_closes(port, base):
+    quiet = Session(port, timeout=1000)
+    assert quiet.call("create", create_body(f"{base}/eph", flags=1))[2] == 0
+    assert closed_by_peer(quiet.sock, timeout=10)  # no pings: expired after ~1 s, then closed
+    other = Session(port)
+    assert other.call("exists", path_watch_body(f"{base}/eph"))[2] == ERR_NO_NODE
+    refused = connect(port)
+    refused.sendall(connect_request(session_id=quiet.id, passwd=quiet.passwd))
+    assert parse_connect_response(read_frame(refused))["timeout"] == 0
+    other.close()
+
+
+@pytest.mark.skipif(__import__("zookeeper_nodes").target() != "petrel",
+                    reason="Apache reads jute.maxbuffer only as a JVM system property")
+def test_jute_maxbuffer_from_zoo_cfg(zk_factory):
+    port = zk_factory(config={"jute.maxbuffer": "4096"}).nodes[0].port
+    s = Session(port)
+    assert s.call("create", create_body("/small", b"x" * 3000))[2] == 0
+    s.send("setData", string("/small") + buffer(b"x" * 5000) + struct.pack(">i", -1))
+    assert closed_by_peer(s.sock)
+    still_serving(port)
