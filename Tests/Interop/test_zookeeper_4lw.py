@@ -135,3 +135,29 @@ def test_whitelist_list(zk_factory):
     assert four_letter_word(port, "stat") == "stat is not executed because it is not in the whitelist.\n"
     # ZooKeeper allows srvr whatever the list says.
     assert "Mode: standalone" in four_letter_word(port, "srvr")
+
+
+def test_watch_counts_match_zookeeper(zk_factory):
+    """wchs, wchc and wchp report data watches (getData, exists) only; mntr counts child
+    watches too, as ZooKeeper keeps the two in separate tables."""
+    ensemble = zk_factory()
+    port = ensemble.nodes[0].port
+    zk = KazooClient(hosts=ensemble.hosts, timeout=10)
+    zk.start(timeout=15)
+    try:
+        zk.create("/a", b"")
+        zk.get("/a", watch=lambda e: None)
+        zk.get_children("/", watch=lambda e: None)
+        zk.exists("/missing", watch=lambda e: None)
+        assert four_letter_word(port, "wchs") == "1 connections watching 2 paths\nTotal watches:2\n"
+        session = zk.client_id[0]
+        assert four_letter_word(port, "wchc") == f"0x{session:x}\n\t/a\n\t/missing\n\n"
+        assert four_letter_word(port, "wchp") == f"/a\n\t0x{session:x}\n/missing\n\t0x{session:x}\n\n"
+        pairs = dict(line.split("\t", 1) for line in four_letter_word(port, "mntr").strip("\n").split("\n"))
+        assert pairs["zk_watch_count"] == "3"
+        # The asking connection has sent one packet: its word.
+        stat = four_letter_word(port, "stat")
+        assert re.search(r" /127\.0\.0\.1:\d+\[0\]\(queued=0,recved=1,sent=0\)\n", stat)
+    finally:
+        zk.stop()
+        zk.close()

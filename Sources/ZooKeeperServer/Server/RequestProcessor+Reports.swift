@@ -1,5 +1,6 @@
 import Glibc
 import Network
+import ZooKeeperProtocol
 
 /// The text of the four-letter words, laid out as ZooKeeper 3.8 prints them (its `Command`
 /// classes), so scripts and monitoring that parse them keep working.
@@ -14,6 +15,9 @@ extension RequestProcessor {
     }
 
     private func answer(_ word: FourLetterWord, asker: ConnectionInfo) -> String {
+        // The word is a packet received, by the server and by the asking connection.
+        stats.received()
+        connectionList.first { $0.info.id == asker.id }?.stats.received()
         if word == .ruok { return "imok" }
         if word == .isro { return "rw" }
         guard isServing else { return "This ZooKeeper instance is not currently serving requests\n" }
@@ -31,8 +35,10 @@ extension RequestProcessor {
         case .envi: return environmentReport()
         case .mntr: return monitorReport()
         case .wchs:
-            let summary = watchSummary
-            return "\(summary.connections) connections watching \(summary.paths) paths\nTotal watches:\(summary.watches)\n"
+            let byConnection = dataWatchesByConnection
+            let paths = Set(byConnection.values.joined()).count
+            let total = byConnection.values.reduce(0) { $0 + $1.count }
+            return "\(byConnection.count) connections watching \(paths) paths\nTotal watches:\(total)\n"
         case .wchc: return watchesBySessionReport()
         case .wchp: return watchesByPathReport()
         case .dirs: return "datadir_size: \(snapshotDirectorySize)\nlogdir_size: \(logDirectorySize)\n"
@@ -134,7 +140,6 @@ extension RequestProcessor {
     /// order; its hundreds of internal histograms are left out.
     private func monitorReport() -> String {
         let values = stats.snapshot
-        let watches = watchSummary
         var pairs: [(String, String)] = [
             ("zk_version", versionText),
             ("zk_server_state", "standalone"),
@@ -146,7 +151,7 @@ extension RequestProcessor {
             ("zk_global_sessions", "\(database.sessions.count)"),
             ("zk_packets_sent", "\(values.packetsSent)"),
             ("zk_packets_received", "\(values.packetsReceived)"),
-            ("zk_watch_count", "\(watches.watches)"),
+            ("zk_watch_count", "\(watchCount)"),
             ("zk_auth_failed_count", "\(values.authFailures)"),
             ("zk_min_latency", "\(values.latencyCount == 0 ? 0 : values.minLatency)"),
         ]
@@ -161,10 +166,37 @@ extension RequestProcessor {
         return pairs.map { "\($0.0)\t\($0.1)\n" }.joined()
     }
 
+    /// ZooKeeper keeps data watches (getData, exists, and the persistent kinds) and child
+    /// watches (getChildren, persistent) in two tables; wchs, wchc and wchp report the data
+    /// table only, mntr's watch count both.
+    private func isDataSide(_ path: String, _ watcher: UInt64) -> Bool {
+        [WatcherType.data, .persistent, .persistentRecursive].contains { watchManager.contains($0, path: path, watcher: watcher) }
+    }
+
+    private var dataWatchesByConnection: [UInt64: [String]] {
+        var result: [UInt64: [String]] = [:]
+        for (watcher, paths) in watchesByConnection {
+            let data = paths.filter { isDataSide($0, watcher) }.sorted()
+            if !data.isEmpty { result[watcher] = data }
+        }
+        return result
+    }
+
+    private var watchCount: Int {
+        var count = 0
+        for (watcher, paths) in watchesByConnection {
+            for path in paths {
+                if isDataSide(path, watcher) { count += 1 }
+                if [WatcherType.children, .persistent].contains(where: { watchManager.contains($0, path: path, watcher: watcher) }) { count += 1 }
+            }
+        }
+        return count
+    }
+
     /// `wchc`: per session, the paths its connection watches.
     private func watchesBySessionReport() -> String {
         var text = ""
-        for (connection, paths) in watchesByConnection.sorted(by: { $0.key < $1.key }) {
+        for (connection, paths) in dataWatchesByConnection.sorted(by: { $0.key < $1.key }) {
             text += "0x\(hex(sessionOf(connection: connection)))\n"
             for path in paths.sorted() { text += "\t\(path)\n" }
         }
@@ -174,7 +206,11 @@ extension RequestProcessor {
     /// `wchp`: per path, the sessions watching it.
     private func watchesByPathReport() -> String {
         var text = ""
-        for (path, watchers) in watchesByPath.sorted(by: { $0.key < $1.key }) {
+        var byPath: [String: [UInt64]] = [:]
+        for (watcher, paths) in dataWatchesByConnection {
+            for path in paths { byPath[path, default: []].append(watcher) }
+        }
+        for (path, watchers) in byPath.sorted(by: { $0.key < $1.key }) {
             text += "\(path)\n"
             for watcher in watchers.sorted() { text += "\t0x\(hex(sessionOf(connection: watcher)))\n" }
         }
