@@ -21,7 +21,10 @@ import ZooKeeperProtocol
 ///
 /// `TxnBody.create` carries the node's `ephemeralOwner`; on disk that is the create type (a
 /// container or TTL type) or the `ephemeral` flag, whose owner is the header's session — as in
-/// ZooKeeper, an ephemeral node always belongs to the session that created it. Reading also
+/// ZooKeeper, an ephemeral node always belongs to the session that created it. A `check` on
+/// its own is written as a multi of that one check: ZooKeeper logs a standalone check as a
+/// bare CheckVersionTxn but none of its readers (3.8 to 3.10) accept one outside a multi, and
+/// the two apply alike; it reads back as the plain check. Reading also
 /// accepts what ZooKeeper itself writes: create2 (15), deleteContainer (20), a closeSession
 /// with its paths, and a `TxnDigest { int version; long treeDigest }` after the record.
 enum TxnCodec {
@@ -30,8 +33,9 @@ enum TxnCodec {
         writer.writeInt32(txn.cxid)
         writer.writeInt64(txn.zxid)
         writer.writeInt64(txn.time)
-        writer.writeInt32(type(of: txn.body).rawValue)
-        encodeRecord(txn.body, session: txn.sessionId, into: &writer)
+        let body = topLevel(txn.body)
+        writer.writeInt32(type(of: body).rawValue)
+        encodeRecord(body, session: txn.sessionId, into: &writer)
     }
 
     static func encode(_ txn: Txn) -> [UInt8] {
@@ -47,7 +51,8 @@ enum TxnCodec {
         let zxid = try reader.readInt64()
         let time = try reader.readInt64()
         let type = try reader.readInt32()
-        let body = try decodeRecord(type: type, session: sessionId, from: &reader, nested: false)
+        var body = try decodeRecord(type: type, session: sessionId, from: &reader, nested: false)
+        if case .multi(let parts) = body, parts.count == 1, case .check = parts[0] { body = parts[0] }
         if reader.remaining == digestSize { try reader.skip(digestSize) }
         return Txn(sessionId: sessionId, cxid: cxid, zxid: zxid, time: time, body: body)
     }
@@ -61,6 +66,12 @@ enum TxnCodec {
 
     /// `TxnDigest { int version; long treeDigest }`.
     private static let digestSize = 12
+
+    /// What is written for `body` at the top of a transaction.
+    private static func topLevel(_ body: TxnBody) -> TxnBody {
+        if case .check = body { return .multi([body]) }
+        return body
+    }
 
     private static func type(of body: TxnBody) -> OpCode {
         guard case .create(_, _, _, let owner, _) = body else { return body.code }
