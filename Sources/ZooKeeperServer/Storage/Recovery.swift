@@ -45,15 +45,17 @@ enum Recovery {
 }
 
 /// `autopurge`: keeps the newest `retain` snapshots and the log files still needed to replay
-/// from the oldest of them; deletes older ones (ZooKeeper's `PurgeTxnLog`).
+/// from the oldest of them; deletes older ones (ZooKeeper's `PurgeTxnLog`). As in ZooKeeper,
+/// only snapshots that end with their seal count as kept, so a damaged newest snapshot never
+/// costs the older one recovery would fall back to.
 enum Purge {
     static func run(snapshotDirectory: String, logDirectory: String, retain: Int) -> [String] {
         let snapshots = StorageFiles.list(snapshotDirectory, prefix: "snapshot.")
-        guard snapshots.count > retain, retain > 0 else { return [] }
-        let kept = snapshots.suffix(retain)
-        guard let oldestKept = kept.first?.zxid else { return [] }
+        guard retain > 0 else { return [] }
+        let complete = snapshots.filter { SnapshotFile.isSealed($0.path) }
+        guard complete.count >= retain, let oldestKept = complete.suffix(retain).first?.zxid else { return [] }
         var removed: [String] = []
-        for snapshot in snapshots.dropLast(retain) where (try? FileSystem.remove(snapshot.path)) != nil {
+        for snapshot in snapshots where snapshot.zxid < oldestKept && (try? FileSystem.remove(snapshot.path)) != nil {
             removed.append(snapshot.path)
         }
         // A log file is needed if it may hold zxids above the oldest kept snapshot: every file

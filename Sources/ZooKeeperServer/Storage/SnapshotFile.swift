@@ -101,6 +101,15 @@ enum SnapshotFile {
         return path
     }
 
+    /// ZooKeeper's quick check (`SnapStream.isValidSnapshot`): the file ends with the seal's
+    /// "/" (an int 1 and the byte '/').
+    static func isSealed(_ path: String) -> Bool {
+        guard let file = try? FileHandle.open(path, flags: O_RDONLY), let size = try? file.size(),
+            size >= StorageFiles.headerSize + 10, let tail = try? file.read(count: 5, at: size - 5)
+        else { return false }
+        return tail == [0, 0, 0, 1, UInt8(ascii: "/")]
+    }
+
     enum LoadError: Error, CustomStringConvertible {
         case file(FileError)
         case damaged(String)
