@@ -19,102 +19,16 @@ import ZooKeeperProtocol
         return Array(1...max(count, 1))
     }
 
-    private struct Workload {
-        var rng: ZKSeededRandom
-        var sessions: [Int64] = []
-        var nextSession: Int64 = 0x0100_0000_0000_0001
-
-        mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &rng) < percent }
-        mutating func pick<T>(_ values: [T]) -> T? { values.isEmpty ? nil : values[Int.random(in: 0..<values.count, using: &rng)] }
-
-        mutating func data() -> [UInt8] {
-            (0..<Int.random(in: 0...24, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        }
-
-        /// A path that may or may not exist: an existing node's child, or an existing node.
-        mutating func path(in tree: DataTree) -> String {
-            let existing = tree.nodes.keys.filter { !DataTree.isSpecial($0) || $0 == "/" }.sorted()
-            let base = pick(existing) ?? "/"
-            if chance(60) { return ZNodePath.join(base, "n\(Int.random(in: 0..<6, using: &rng))") }
-            return base == "/" ? "/n0" : base
-        }
-
-        /// One client operation prepared against `tree` the way the server prepares it.
-        mutating func operation(_ tree: DataTree, session: Int64, extendedTypes: Bool) throws(ErrorCode) -> TxnBody {
-            let preparer = RequestPreparer(tree: tree, requester: Requester(sessionId: session, ids: []), extendedTypes: extendedTypes)
-            var cache = ACLCache()
-            let path = path(in: tree)
-            switch Int.random(in: 0..<10, using: &rng) {
-            case 0...3:
-                let mode = pick(CreateMode.allCases) ?? .persistent
-                let op: OpCode = mode.isTTL ? .createTTL : (mode.isContainer ? .createContainer : .create)
-                let request = CreateRequest(
-                    path: path, data: data(), acl: chance(80) ? ACL.openUnsafe : ACL.readUnsafe, flags: mode.rawValue,
-                    ttl: mode.isTTL ? Int64.random(in: 1...100_000, using: &rng) : nil)
-                return try preparer.create(request, op: op, aclCache: &cache)
-            case 4...5:
-                return try preparer.delete(DeleteRequest(path: path, version: chance(80) ? -1 : Int32.random(in: 0...2, using: &rng)))
-            case 6...7:
-                return try preparer.setData(SetDataRequest(path: path, data: data(), version: chance(80) ? -1 : Int32.random(in: 0...2, using: &rng)))
-            case 8:
-                return try preparer.setACL(SetACLRequest(path: path, acl: chance(50) ? ACL.openUnsafe : ACL.readUnsafe, version: -1), aclCache: &cache)
-            default:
-                return try preparer.check(CheckVersionRequest(path: path, version: -1))
-            }
-        }
-    }
-
     @Test(arguments: seeds)
     func recoveredStateEqualsTheStateInMemory(seed: UInt64) throws {
         let store = ZKStore("property-\(seed)", extendedTypes: true)
         defer { store.remove() }
-        var workload = Workload(rng: ZKSeededRandom(seed: seed))
+        var workload = ZKWorkload(rng: ZKSeededRandom(seed: seed))
         var restarts = 0
         var snapshots = 0
         var pendingImage: ZKDatabase?
-        for step in 0..<600 {
-            let roll = Int.random(in: 0..<100, using: &workload.rng)
-            if roll < 4 || workload.sessions.isEmpty {
-                let session = workload.nextSession
-                workload.nextSession += 1
-                workload.sessions.append(session)
-                try store.commit(.createSession(timeout: 30_000), session: session)
-            } else if roll < 7 {
-                let session = workload.sessions.remove(at: Int.random(in: 0..<workload.sessions.count, using: &workload.rng))
-                try store.commit(.closeSession, session: session)
-            } else if roll < 20 {
-                // A multi, prepared part by part on a trial of the database as the server does.
-                let session = workload.pick(workload.sessions) ?? 0
-                var parts: [TxnBody] = []
-                var failure: ErrorCode?
-                store.database.beginTrial()
-                for _ in 0..<Int.random(in: 1...4, using: &workload.rng) {
-                    do throws(ErrorCode) {
-                        var body = try workload.operation(store.database.tree, session: session, extendedTypes: true)
-                        if case .setACL = body { body = .check(path: "/", version: 0) }
-                        let trial = Txn(sessionId: session, cxid: 0, zxid: store.database.lastZxid + 1, time: 0, body: body)
-                        if case .failed(let code)? = store.database.apply(trial).results.first { throw code }
-                        parts.append(body)
-                    } catch {
-                        failure = error
-                        break
-                    }
-                }
-                store.database.endTrial()
-                try store.commit(failure.map { .error($0.rawValue) } ?? .multi(parts), session: session)
-            } else {
-                let session = workload.pick(workload.sessions) ?? 0
-                let body: TxnBody
-                do throws(ErrorCode) {
-                    body = try workload.operation(store.database.tree, session: session, extendedTypes: true)
-                } catch {
-                    body = .error(error.rawValue)
-                }
-                let outcome = try store.commit(body, session: session)
-                if case .failed(let code)? = outcome.results.first, code != ErrorCode(rawValue: { if case .error(let c) = body { c } else { 0 } }()) {
-                    Issue.record("step \(step): a prepared \(body) failed with \(code)")
-                }
-            }
+        for _ in 0..<600 {
+            try workload.step(store)
 
             let event = Int.random(in: 0..<100, using: &workload.rng)
             if event < 3 {
@@ -147,5 +61,98 @@ import ZooKeeperProtocol
         zkExpectSameState(recovered, expected)
         #expect(restarts > 0 && snapshots > 0, "the workload exercised restarts (\(restarts)) and snapshots (\(snapshots))")
         #expect(expected.tree.nodes.count > 8, "the tree grew")
+    }
+}
+
+struct ZKWorkload {
+    var rng: ZKSeededRandom
+    var sessions: [Int64] = []
+    var nextSession: Int64 = 0x0100_0000_0000_0001
+
+    mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &rng) < percent }
+    mutating func pick<T>(_ values: [T]) -> T? { values.isEmpty ? nil : values[Int.random(in: 0..<values.count, using: &rng)] }
+
+    mutating func data() -> [UInt8] {
+        (0..<Int.random(in: 0...24, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    }
+
+    /// A path that may or may not exist: an existing node's child, or an existing node.
+    mutating func path(in tree: DataTree) -> String {
+        let existing = tree.nodes.keys.filter { !DataTree.isSpecial($0) || $0 == "/" }.sorted()
+        let base = pick(existing) ?? "/"
+        if chance(60) { return ZNodePath.join(base, "n\(Int.random(in: 0..<6, using: &rng))") }
+        return base == "/" ? "/n0" : base
+    }
+
+    /// One client operation prepared against `tree` the way the server prepares it.
+    mutating func operation(_ tree: DataTree, session: Int64, extendedTypes: Bool) throws(ErrorCode) -> TxnBody {
+        let preparer = RequestPreparer(tree: tree, requester: Requester(sessionId: session, ids: []), extendedTypes: extendedTypes)
+        var cache = ACLCache()
+        let path = path(in: tree)
+        switch Int.random(in: 0..<10, using: &rng) {
+        case 0...3:
+            let mode = pick(CreateMode.allCases) ?? .persistent
+            let op: OpCode = mode.isTTL ? .createTTL : (mode.isContainer ? .createContainer : .create)
+            let request = CreateRequest(
+                path: path, data: data(), acl: chance(80) ? ACL.openUnsafe : ACL.readUnsafe, flags: mode.rawValue,
+                ttl: mode.isTTL ? Int64.random(in: 1...100_000, using: &rng) : nil)
+            return try preparer.create(request, op: op, aclCache: &cache)
+        case 4...5:
+            return try preparer.delete(DeleteRequest(path: path, version: chance(80) ? -1 : Int32.random(in: 0...2, using: &rng)))
+        case 6...7:
+            return try preparer.setData(SetDataRequest(path: path, data: data(), version: chance(80) ? -1 : Int32.random(in: 0...2, using: &rng)))
+        case 8:
+            return try preparer.setACL(SetACLRequest(path: path, acl: chance(50) ? ACL.openUnsafe : ACL.readUnsafe, version: -1), aclCache: &cache)
+        default:
+            return try preparer.check(CheckVersionRequest(path: path, version: -1))
+        }
+    }
+
+    /// One client write against `store`: a session opened or closed, a multi (prepared part by
+    /// part on a trial, as the server does; a refused one is logged as an error txn), or a
+    /// single operation (a refused one logged as an error txn).
+    mutating func step(_ store: ZKStore) throws {
+        let roll = Int.random(in: 0..<100, using: &rng)
+        if roll < 4 || sessions.isEmpty {
+            let session = nextSession
+            nextSession += 1
+            sessions.append(session)
+            try store.commit(.createSession(timeout: 30_000), session: session)
+        } else if roll < 7 {
+            let session = sessions.remove(at: Int.random(in: 0..<sessions.count, using: &rng))
+            try store.commit(.closeSession, session: session)
+        } else if roll < 20 {
+            // A multi, prepared part by part on a trial of the database as the server does.
+            let session = pick(sessions) ?? 0
+            var parts: [TxnBody] = []
+            var failure: ErrorCode?
+            store.database.beginTrial()
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                do throws(ErrorCode) {
+                    var body = try operation(store.database.tree, session: session, extendedTypes: true)
+                    if case .setACL = body { body = .check(path: "/", version: 0) }
+                    let trial = Txn(sessionId: session, cxid: 0, zxid: store.database.lastZxid + 1, time: 0, body: body)
+                    if case .failed(let code)? = store.database.apply(trial).results.first { throw code }
+                    parts.append(body)
+                } catch {
+                    failure = error
+                    break
+                }
+            }
+            store.database.endTrial()
+            try store.commit(failure.map { .error($0.rawValue) } ?? .multi(parts), session: session)
+        } else {
+            let session = pick(sessions) ?? 0
+            let body: TxnBody
+            do throws(ErrorCode) {
+                body = try operation(store.database.tree, session: session, extendedTypes: true)
+            } catch {
+                body = .error(error.rawValue)
+            }
+            let outcome = try store.commit(body, session: session)
+            if case .failed(let code)? = outcome.results.first, code != ErrorCode(rawValue: { if case .error(let c) = body { c } else { 0 } }()) {
+                Issue.record("a prepared \(body) failed with \(code)")
+            }
+        }
     }
 }

@@ -55,6 +55,24 @@ import ZooKeeperProtocol
         zkExpectSameState(database, store.database)
     }
 
+    @Test func damagedSnapshotsDoNotCountAsKept() throws {
+        let store = ZKStore("purge-damaged")
+        defer { store.remove() }
+        try build(store)
+        // The two newest snapshots are cut short (a disk that lost their ends).
+        for snapshot in store.snapshotFiles.suffix(2) {
+            store.dir.write(Array(store.dir.bytes(snapshot).dropLast(3)), to: snapshot)
+        }
+        _ = Purge.run(snapshotDirectory: store.dir.snapshots, logDirectory: store.dir.logs, retain: 3)
+        // Three sealed snapshots remain (0xa, 0x14, 0x1e): nothing older than 0xa to delete,
+        // where counting the damaged ones would have removed 0xa and 0x14.
+        #expect(Set(store.dir.names(in: store.dir.snapshots)) == ["snapshot.a", "snapshot.14", "snapshot.1e", "snapshot.28", "snapshot.32"])
+        #expect(Set(store.dir.names(in: store.dir.logs)) == ["log.b", "log.15", "log.1f", "log.29", "log.33"])
+        let (database, report) = try store.recover()
+        #expect(report.snapshot?.hasSuffix("snapshot.1e") == true && report.skippedSnapshots.count == 2)
+        zkExpectSameState(database, store.database)
+    }
+
     @Test func fewerSnapshotsThanRetainedRemovesNothing() throws {
         let store = ZKStore("purge-few")
         defer { store.remove() }

@@ -78,6 +78,7 @@ import ZooKeeperProtocol
         #expect(type(zkCreate("/c", owner: NodeKind.container.owner, parentCVersion: 1)) == [0, 0, 0, 19])
         #expect(type(zkCreate("/t", owner: NodeKind.ttl(milliseconds: 5).owner, parentCVersion: 1)) == [0, 0, 0, 21])
         #expect(type(.closeSession) == [0xFF, 0xFF, 0xFF, 0xF5])
+        #expect(type(.check(path: "/p", version: 1)) == [0, 0, 0, 14], "a lone check is a multi of one for ZooKeeper's readers")
         // CreateTxn: path, data, acl, then `boolean ephemeral` and parentCVersion.
         let persistent = TxnCodec.encode(Txn(sessionId: 9, cxid: 0, zxid: 1, time: 0, body: zkCreate("/p", parentCVersion: 7)))
         let ephemeral = TxnCodec.encode(Txn(sessionId: 9, cxid: 0, zxid: 1, time: 0, body: zkCreate("/p", owner: 9, parentCVersion: 7)))

@@ -128,6 +128,23 @@ import ZooKeeperProtocol
         #expect(again.txns.count == 11 && again.truncated.isEmpty)
     }
 
+    @Test func aLastRecordWithoutItsEndMarkerIsCut() throws {
+        let store = ZKStore("txnlog-eor")
+        defer { store.remove() }
+        try fill(store, count: 8)
+        try store.log.close()
+        let file = try #require(store.logFiles.first)
+        var bytes = store.dir.bytes(file)
+        // The last non-zero byte of a preallocated log is the 'B' after the last entry.
+        let end = try #require(bytes.lastIndex { $0 != 0 })
+        #expect(bytes[end] == UInt8(ascii: "B"))
+        bytes[end] = 0
+        store.dir.write(bytes, to: file)
+        let recovered = try TxnLogFile.recover(directory: store.dir.logs, after: 0)
+        #expect(recovered.txns.map(\.zxid) == Array(1...7))
+        #expect(recovered.truncated.count == 1)
+    }
+
     @Test func aDamagedRecordInAnOlderFileStopsRecovery() throws {
         let store = ZKStore("txnlog-older")
         defer { store.remove() }

@@ -117,8 +117,9 @@ final class ZKStore {
         return try Recovery.load(snapshotDirectory: dir.snapshots, logDirectory: dir.logs, extendedTypes: extendedTypes)
     }
 
-    var logFiles: [String] { dir.names(in: dir.logs).filter { $0.hasPrefix("log.") }.map { dir.logs + "/" + $0 } }
-    var snapshotFiles: [String] { dir.names(in: dir.snapshots).filter { $0.hasPrefix("snapshot.") }.map { dir.snapshots + "/" + $0 } }
+    /// Oldest first (by zxid, not by name: "log.a" comes after "log.1f").
+    var logFiles: [String] { StorageFiles.list(dir.logs, prefix: "log.").map(\.path) }
+    var snapshotFiles: [String] { StorageFiles.list(dir.snapshots, prefix: "snapshot.").map(\.path) }
 
     func remove() { dir.remove() }
 }

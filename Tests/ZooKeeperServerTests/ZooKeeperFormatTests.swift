@@ -63,6 +63,27 @@ struct ZooKeeperFormatTests {
         #expect(formatted.output.contains("Session Details (sid, timeout, ephemeralCount):"), "\(formatted.output)")
     }
 
+    /// A random workload (every create mode, multis, sessions, snapshots with and without
+    /// rolling, purges): ZooKeeper's recovery of the directory matches Petrel's state.
+    @Test(arguments: [UInt64(11), 12])
+    func zooKeeperRecoversARandomWorkload(seed: UInt64) throws {
+        let store = ZKStore("zkformat-random", extendedTypes: true)
+        defer { store.remove() }
+        var workload = ZKWorkload(rng: ZKSeededRandom(seed: seed))
+        try store.snapshot()  // ZooKeeper refuses logs without any snapshot, and writes one at start
+        for index in 0..<300 {
+            try workload.step(store)
+            if index % 70 == 69 { try store.snapshot() }
+            if index % 90 == 89 { _ = try SnapshotFile.write(store.database, to: store.dir.snapshots) }
+            if index == 250 { _ = Purge.run(snapshotDirectory: store.dir.snapshots, logDirectory: store.dir.logs, retain: 3) }
+        }
+        try store.log.close()
+        let restored = try ZooKeeperJava.run(["restore", store.dir.file("log"), store.dir.file("data")])
+        #expect(restored.status == 0, "\(restored.errors)")
+        #expect(restored.lines == zkDump(store.database))
+        #expect(store.database.tree.nodes.count > 10)
+    }
+
     @Test func petrelRecoversWhatZooKeeperWrote() throws {
         let dir = ZKTempDir("zkformat-zookeeper")
         defer { dir.remove() }
