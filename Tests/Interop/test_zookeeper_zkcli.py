@@ -26,6 +26,21 @@ def zkcli(zk_ensemble):
     return run
 
 
+@pytest.fixture(scope="module")
+def zkcli_session(zk_ensemble):
+    """Several commands in one CLI session (one ZooKeeper session), fed on standard input."""
+    def run(*commands):
+        script = "".join(f"{c}\n" for c in commands) + "quit\n"
+        # The CLI prints results on stdout and "Created ..." on stderr: one stream keeps their order.
+        result = subprocess.run([ZKCLI, "-server", zk_ensemble.hosts], input=script, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, timeout=60)
+        noise = ("SLF4J", "Connecting to", "WatchedEvent", "WATCHER::", "Welcome to", "JLine")
+        # Output may follow the prompt on its line: drop the prompts, keep what follows.
+        lines = [re.sub(r"^(\[zk: [^\]]*\] ?)+", "", line) for line in result.stdout.splitlines()]
+        return [line for line in lines if line.strip() and not line.startswith(noise)]
+    return run
+
+
 @pytest.fixture
 def base(zkcli):
     path = f"/cli-{uuid.uuid4().hex[:10]}"
@@ -89,3 +104,30 @@ def test_data_is_shared_with_kazoo(zkcli, zk_ensemble, base):
     finally:
         zk.stop()
         zk.close()
+
+
+def test_one_session_with_auth_ephemerals_and_counts(zkcli_session, base):
+    lines = zkcli_session(
+        f"addauth digest u:p",
+        f"create {base}/sec s auth::cdrwa",
+        f"getAcl {base}/sec",
+        f"create -e {base}/e1 x",
+        f"getEphemerals {base}",
+        f"getAllChildrenNumber {base}",
+        "whoami",
+        f"get {base}/sec")
+    assert lines == [
+        f"Created {base}/sec",
+        "'digest,'u:Jq7wMyA/w2Vd5WIDAKdu4OIIFEQ=", ": cdrwa",
+        f"Created {base}/e1",
+        f"[{base}/e1]",
+        "2",
+        "Auth scheme: User", "ip: 127.0.0.1", "digest: u",
+        "s"]
+
+
+def test_acl_refuses_another_session(zkcli_session, zkcli, base):
+    zkcli_session("addauth digest u:p", f"create {base}/mine m auth::cdrwa")
+    assert zkcli("get", f"{base}/mine") == [f"Insufficient permission : {base}/mine"]
+    assert zkcli_session("addauth digest u:p", f"get {base}/mine") == ["m"]
+    assert zkcli_session("addauth digest u:wrong", f"get {base}/mine") == [f"Insufficient permission : {base}/mine"]
