@@ -43,8 +43,11 @@ extension RequestProcessor {
         case .wchp: return watchesByPathReport()
         case .dirs: return "datadir_size: \(snapshotDirectorySize)\nlogdir_size: \(logDirectorySize)\n"
         case .dump: return dumpReport()
-        case .gtmk: return "0"
+        // ZooKeeper's default trace mask; there is no tracing to mask here.
+        case .gtmk: return "306"
+        // Digests of the data tree are off, as by default in ZooKeeper: nothing to list.
         case .hash: return ""
+        // stmk carries eight more bytes the first-word hook cannot read: answered empty.
         case .stmk, .ruok, .isro: return ""
         }
     }
@@ -217,7 +220,9 @@ extension RequestProcessor {
         return text + "\n"
     }
 
-    /// `dump` as a standalone server (or leader) prints it: sessions, then ephemeral nodes.
+    /// `dump`: sessions with their timeouts, then ephemeral nodes by session. ZooKeeper's
+    /// standalone dump groups sessions by expiry bucket and lists connections too; this is
+    /// the simpler layout its leader prints.
     private func dumpReport() -> String {
         var text = "SessionTracker dump:\nGlobal Sessions(\(database.sessions.count)):\n"
         for (session, timeout) in database.sessions.sorted(by: { $0.key < $1.key }) {
