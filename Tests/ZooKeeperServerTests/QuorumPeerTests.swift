@@ -87,6 +87,18 @@ import Testing
         #expect(zxid == Zxid(epoch: epoch, counter: 1))
     }
 
+    @Test func aRestartedFollowerOfTheSameEpochIgnoresAStaleTrunc() {
+        // Found by the simulation: node 1 acknowledged 5:2 to the leader of epoch 5, restarted,
+        // and then a TRUNC the leader had planned long before arrived. Cutting 5:2 would undo
+        // an acknowledgement a commit may rest on.
+        var follower = Self.peer(2, epoch: 5, currentEpoch: 5, log: [Self.entry(5, 1), Self.entry(5, 2)])
+        let stale = SyncPlan(truncateTo: Zxid(epoch: 5, counter: 1), snapshot: nil, prevZxid: Zxid(epoch: 5, counter: 1), entries: [], commitZxid: .zero)
+        let effects = follower.receive(.sync(epoch: 5, stale), from: 1)
+        #expect(!effects.contains(.truncate(after: Zxid(epoch: 5, counter: 1))))
+        #expect(follower.log.lastZxid == Zxid(epoch: 5, counter: 2))
+        #expect(Self.messages(effects, to: 1) == [.ack(epoch: 5, zxid: Zxid(epoch: 5, counter: 2))])
+    }
+
     @Test func aFollowerBelowTheLeadersSnapshotGetsTheSnapshot() throws {
         let snapshot = QuorumSnapshot(zxid: Zxid(epoch: 1, counter: 5), data: [1, 2, 3])
         var leader = Self.peer(1, epoch: 1, currentEpoch: 1, snapshot: snapshot, log: [Self.entry(1, 6)])

@@ -158,13 +158,38 @@ final class QuorumSimCluster {
     /// A client write at whichever node leads (established); a deposed leader may take one too.
     func clientWrite() {
         let leading = upNodes.filter { nodes[$0]?.peer?.role == .leading(established: true) }
-        guard let id = pick(leading), var peer = nodes[id]?.peer else { return }
+        if let id = pick(leading) { write(at: id) }
+    }
+
+    func write(at id: PeerID) {
+        guard var peer = nodes[id]?.peer else { return }
         nextPayload += 1
         let value = nextPayload
         let (zxid, effects) = peer.propose { _ in withUnsafeBytes(of: value.bigEndian) { Array($0) } }
         nodes[id]?.peer = peer
         if let zxid { note("write \(value) at \(id) as \(zxid)") }
         perform(effects, at: id)
+    }
+
+    /// The pattern behind Raft's "figure 8": a leader logs a few writes durably that hardly
+    /// anyone receives, then crashes, and later comes back with a log whose last zxid is
+    /// newer than what the others committed meanwhile.
+    func leaderWritesAloneThenCrashes() {
+        let leading = upNodes.filter { nodes[$0]?.peer?.role == .leading(established: true) }
+        guard let id = pick(leading) else { return }
+        let saved = dropRate
+        dropRate = 0.9
+        for _ in 0..<Int.random(in: 1...3, using: &random) { write(at: id) }
+        dropRate = saved
+        fsync(id)
+        crash(id)
+    }
+
+    /// Cuts one node (often the leader) off from all the others.
+    func isolate(_ id: PeerID) {
+        partition = [:]
+        for other in ids { partition[other] = other == id ? 1 : 0 }
+        note("isolate \(id)")
     }
 
     func clientSync(_ id: PeerID) {

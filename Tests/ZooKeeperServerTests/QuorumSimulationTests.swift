@@ -9,11 +9,11 @@ import Testing
 /// calm phase (everyone up and connected, nothing dropped) in which a leader must emerge and a
 /// write must commit everywhere within a bounded number of steps.
 ///
-/// `QUORUM_SIM_SEEDS=2000` runs more seeds per ensemble size (default 40);
+/// `QUORUM_SIM_SEEDS=2000` runs more seeds per ensemble size (default 150);
 /// `QUORUM_SIM_FIRST_SEED` moves the range, `QUORUM_SIM_STEPS` lengthens the chaos phase.
 @Suite struct QuorumSimulationTests {
     static let environment = ProcessInfo.processInfo.environment
-    static let seedCount = environment["QUORUM_SIM_SEEDS"].flatMap(Int.init) ?? 40
+    static let seedCount = environment["QUORUM_SIM_SEEDS"].flatMap(Int.init) ?? 150
     static let firstSeed = environment["QUORUM_SIM_FIRST_SEED"].flatMap(UInt64.init) ?? 1
     static let chaosSteps = environment["QUORUM_SIM_STEPS"].flatMap(Int.init) ?? 3000
     /// Steps the calm phase may take to elect a leader and commit a write on every node.
@@ -78,6 +78,8 @@ import Testing
         case ..<0.89: cluster.pick(cluster.downNodes).map(cluster.restart)
         case ..<0.895: cluster.partitionRandomly()
         case ..<0.91: cluster.heal()
+        case ..<0.915: cluster.leaderWritesAloneThenCrashes()
+        case ..<0.92: cluster.pick(cluster.upNodes).map(cluster.isolate)
         default: cluster.deliver()
         }
     }

@@ -106,7 +106,9 @@ struct QuorumPeer: Sendable {
         commitZxid = log.baseZxid
         durableZxid = log.lastZxid
         random = QuorumRandom(seed: seed ^ UInt64(bitPattern: id))
-        state = .follower(FollowerState(leader: nil, synced: false))
+        // A node that recorded the current epoch holds a prefix of that leader's log and may
+        // have acknowledged it: it must never be cut back by a stale TRUNC after a restart.
+        state = .follower(FollowerState(leader: nil, synced: persistent.currentEpoch == persistent.acceptedEpoch))
         resetElectionDeadline()
     }
 
