@@ -1,5 +1,6 @@
 /// Start-up: the newest snapshot that reads back whole, then every logged transaction after
-/// it, applied in order. A torn log tail is truncated on the way (see `TxnLogFile.recover`).
+/// it, applied in order (as a replay: the snapshot may be a fuzzy one ZooKeeper wrote). A torn
+/// log tail is truncated on the way (see `TxnLogFile.recover`).
 enum Recovery {
     struct Report: Sendable {
         var snapshot: String?
@@ -37,7 +38,7 @@ enum Recovery {
         } catch {
             throw .log(error)
         }
-        for txn in recovered.txns { database.apply(txn) }
+        for txn in recovered.txns { database.apply(txn, replaying: true) }
         report.replayed = recovered.txns.count
         report.truncated = recovered.truncated.map { "\($0.path) at byte \($0.at)" }
         return (database, report)

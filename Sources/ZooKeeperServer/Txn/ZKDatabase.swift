@@ -56,12 +56,20 @@ struct ZKDatabase: Sendable {
         case failed(ErrorCode)
     }
 
-    /// Applies `txn`. A part that cannot apply (only possible with a damaged log) is reported
-    /// as failed; a multi then leaves no trace.
+    /// Applies `txn`. A part that cannot apply is reported as failed; a multi then leaves no
+    /// trace. That cannot happen to a logged multi applied to the state it was prepared on.
+    ///
+    /// `replaying`: the transaction is being replayed onto a snapshot that may already hold
+    /// its effects (ZooKeeper's snapshots are fuzzy: nodes are written while transactions
+    /// continue). Then, as ZooKeeper's `DataTree.processTxn` does, each part of a multi is
+    /// applied on its own and a part that fails — it was already applied — is skipped, so the
+    /// parts the snapshot missed are not lost with it.
     @discardableResult
-    mutating func apply(_ txn: Txn) -> Outcome {
+    mutating func apply(_ txn: Txn, replaying: Bool = false) -> Outcome {
         var outcome = Outcome()
-        if case .multi(let parts) = txn.body {
+        if case .multi(let parts) = txn.body, replaying {
+            for part in parts { applyPart(part, txn, into: &outcome) }
+        } else if case .multi(let parts) = txn.body {
             tree.beginJournal()
             for part in parts {
                 applyPart(part, txn, into: &outcome)
