@@ -120,4 +120,16 @@ import ZooKeeperProtocol
         database.endTrial()
         zkExpectSameState(database, before)
     }
+
+    @Test func aReplayedMultiAppliesEachPartOnItsOwn() throws {
+        var database = ZKDatabase(extendedTypes: false)
+        database.next(zkCreate("/a", parentCVersion: 1))
+        let outcome = database.apply(zkTxn(2, .multi([
+            zkCreate("/a", parentCVersion: 2),  // already there: skipped
+            .setData(path: "/a", data: [1], version: 1),
+        ])), replaying: true)
+        #expect(outcome.results.first == .failed(.nodeExists))
+        #expect(database.tree.node("/a")?.data == [1] && database.tree.node("/a")?.version == 1)
+        #expect(database.lastZxid == 2)
+    }
 }
