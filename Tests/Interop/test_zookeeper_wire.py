@@ -332,3 +332,32 @@ def test_jute_maxbuffer_from_zoo_cfg(zk_factory):
     s.send("setData", string("/small") + buffer(b"x" * 5000) + struct.pack(">i", -1))
     assert closed_by_peer(s.sock)
     still_serving(port)
+
+
+def test_container_and_ttl_creates(port, base):
+    s = Session(port)
+    assert s.call(19, create_body(f"{base}/box", flags=4))[2] == 0  # createContainer
+    assert s.call("create", create_body(f"{base}/box2", flags=4))[2] == 0  # create with CONTAINER flags
+    # TTL nodes need extendedTypesEnabled (off by default): Unimplemented; wrong flags: BadArguments.
+    assert s.call(21, create_body(f"{base}/ttl", flags=5) + struct.pack(">q", 1000))[2] == ERR_UNIMPLEMENTED
+    assert s.call(21, create_body(f"{base}/ttl", flags=0) + struct.pack(">q", 1000))[2] == ERR_BAD_ARGUMENTS
+    s.close()
+
+
+@pytest.mark.skipif(__import__("zookeeper_nodes").target() != "petrel",
+                    reason="Apache reads znode.container.checkIntervalMs only as a JVM system property")
+def test_emptied_container_and_expired_ttl_node_are_deleted(zk_factory):
+    port = zk_factory(config={"znode.container.checkIntervalMs": "200", "extendedTypesEnabled": "true"}).nodes[0].port
+    s = Session(port)
+    assert s.call(19, create_body("/box", flags=4))[2] == 0
+    assert s.call("create", create_body("/box/item"))[2] == 0
+    assert s.call(21, create_body("/short-lived", flags=5) + struct.pack(">q", 300))[2] == 0
+    assert s.call("delete", string("/box/item") + struct.pack(">i", -1))[2] == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        gone = [s.call("exists", path_watch_body(p))[2] == ERR_NO_NODE for p in ("/box", "/short-lived")]
+        if all(gone):
+            break
+        time.sleep(0.1)
+    assert gone == [True, True]
+    s.close()
