@@ -500,3 +500,30 @@ def test_async_requests_pipeline_in_order(zk, base):
     assert [r.get(timeout=30)[0] for r in reads] == [str(i).encode() for i in range(300)]
     czxids = [zk.exists(p).czxid for p in paths]
     assert czxids == sorted(czxids) and len(set(czxids)) == 300
+
+
+def test_counter_recipe_under_contention(clients, base):
+    """kazoo's Counter is a compare-and-set loop on the node's version: concurrent increments
+    from several sessions must all land."""
+    workers = [clients() for _ in range(5)]
+    workers[0].Counter(f"{base}/counter")  # creates the node
+
+    def bump(zk):
+        counter = zk.Counter(f"{base}/counter")
+        for _ in range(20):
+            counter += 1
+    threads = [threading.Thread(target=bump, args=(zk,)) for zk in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert workers[0].Counter(f"{base}/counter").value == 100
+
+
+def test_pings_keep_an_idle_session_alive(clients, base):
+    zk = clients(timeout=2.0)
+    states = []
+    zk.add_listener(states.append)
+    zk.create(f"{base}/alive", b"", ephemeral=True)
+    time.sleep(5)  # well past the session timeout, with nothing but pings
+    assert zk.exists(f"{base}/alive") is not None and states == []
