@@ -2,7 +2,10 @@
 kill -9, sessions survive a restart (their clients come back, or they expire), snapshots and
 log rolls replay, and a torn transaction-log tail is truncated on restart. ZK_TARGET=apache
 runs the same against Apache ZooKeeper (the torn-tail test edits Petrel's log format)."""
+import os
 import pathlib
+import re
+import shutil
 import signal
 import threading
 import time
@@ -11,7 +14,7 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.protocol.states import KazooState
 
-from zookeeper_nodes import target
+from zookeeper_nodes import free_port, target
 
 
 def connect(ensemble, timeout=10.0):
@@ -208,3 +211,36 @@ def test_torn_log_tail_is_truncated_on_restart(zk_factory, damage):
     finally:
         again.stop()
         again.close()
+
+
+@pytest.mark.skipif(target() != "petrel" or shutil.which("strace") is None, reason="traces petrel's system calls")
+def test_write_is_fsynced_before_it_is_acknowledged(tmp_path):
+    """Under strace: the transaction carrying a marker is written to the log, then fdatasync
+    returns, and only then is the reply naming the new node sent to the client."""
+    from zookeeper_nodes import Node
+    node = Node(tmp_path, 1, free_port(), "petrel", None)
+    trace = tmp_path / "trace.log"
+    command = node.command()
+    node.command = lambda: ["strace", "-f", "-s", "200", "-e", "trace=pwrite64,fdatasync,fsync,sendmsg",
+                            "-o", str(trace), *command]
+    node.start()
+    try:
+        zk = KazooClient(hosts=node.address, timeout=10)
+        zk.start(timeout=20)
+        zk.create("/durable-marker", b"MARKER-PAYLOAD-1234")
+        zk.stop()
+        zk.close()
+    finally:
+        # SIGTERM to petrel itself (strace would detach and leave it running); strace follows it out.
+        strace_pid = node.process.pid
+        children = pathlib.Path(f"/proc/{strace_pid}/task/{strace_pid}/children").read_text().split()
+        for child in children:
+            os.kill(int(child), signal.SIGTERM)
+        node.stop()
+    lines = trace.read_text().splitlines()
+    written = next(i for i, line in enumerate(lines) if "pwrite64" in line and "MARKER-PAYLOAD-1234" in line)
+    replied = next(i for i, line in enumerate(lines) if "sendmsg" in line and "/durable-marker" in line)
+    synced = [i for i, line in enumerate(lines)
+              if re.search(r"(fdatasync\(\d+\)|fsync\(\d+\)|<\.\.\. f(data)?sync resumed>.*\)) += 0", line)]
+    assert written < replied
+    assert any(written < i < replied for i in synced), "\n".join(lines[written:replied + 1])
