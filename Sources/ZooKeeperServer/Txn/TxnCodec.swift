@@ -25,7 +25,7 @@ import ZooKeeperProtocol
 /// its own is written as a multi of that one check: ZooKeeper logs a standalone check as a
 /// bare CheckVersionTxn but none of its readers (3.8 to 3.10) accept one outside a multi, and
 /// the two apply alike; it reads back as the plain check. Reading also
-/// accepts what ZooKeeper itself writes: create2 (15), deleteContainer (20), a closeSession
+/// accepts what ZooKeeper itself writes: create2 (15), deleteContainer (20), reconfig (16), a closeSession
 /// with its paths, and a `TxnDigest { int version; long treeDigest }` after the record.
 enum TxnCodec {
     static func encode(_ txn: Txn, into writer: inout ByteWriter) {
@@ -168,7 +168,8 @@ enum TxnCodec {
             return .create(path: path, data: data, acl: acl, ephemeralOwner: owner, parentCVersion: parentCVersion)
         case .delete, .deleteContainer:
             return .delete(path: try reader.readJuteString(field: "path"))
-        case .setData:
+        case .setData, .reconfig:
+            // ZooKeeper logs a reconfig as a SetDataTxn of /zookeeper/config.
             let path = try reader.readJuteString(field: "path")
             let data = try reader.readJuteBuffer()
             return .setData(path: path, data: data, version: try reader.readInt32())
