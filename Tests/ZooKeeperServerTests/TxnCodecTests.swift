@@ -108,6 +108,12 @@ import ZooKeeperProtocol
         deleteContainer.writeInt32(OpCode.deleteContainer.rawValue)
         deleteContainer.writeJuteString("/box")
         #expect(try TxnCodec.decode(deleteContainer.bytes).body == .delete(path: "/box"))
+
+        var reconfig = ByteWriter(capacity: 64)
+        reconfig.writeInt64(5); reconfig.writeInt32(1); reconfig.writeInt64(2); reconfig.writeInt64(3)
+        reconfig.writeInt32(OpCode.reconfig.rawValue)
+        reconfig.writeJuteString("/zookeeper/config"); reconfig.writeJuteBuffer(Array("server.1=a:1:2".utf8)); reconfig.writeInt32(1)
+        #expect(try TxnCodec.decode(reconfig.bytes).body == .setData(path: "/zookeeper/config", data: Array("server.1=a:1:2".utf8), version: 1))
     }
 
     @Test func adler32MatchesJavaUtilZip() {
