@@ -221,4 +221,44 @@ import ZooKeeperProtocol
         #expect(rebuilt.ephemerals == [3: ["/e"]] && rebuilt.containers == ["/c"])
         #expect(rebuilt.approximateDataSize == tree.approximateDataSize)
     }
+
+    @Test func containerAndTTLCreatesAndTheirDeletionAreChecked() throws {
+        var database = ZKDatabase(extendedTypes: true)
+        func preparer(extendedTypes: Bool = true) -> RequestPreparer {
+            RequestPreparer(tree: database.tree, requester: Requester(sessionId: session, ids: []), extendedTypes: extendedTypes)
+        }
+        var cache = ACLCache()
+        let container = try preparer().create(CreateRequest(path: "/c", flags: CreateMode.container.rawValue), op: .createContainer, aclCache: &cache)
+        #expect(container == .create(path: "/c", data: [], acl: ACL.openUnsafe, ephemeralOwner: Int64.min, parentCVersion: 1))
+        database.next(container)
+        let ttl = try preparer().create(
+            CreateRequest(path: "/t-", flags: CreateMode.persistentSequentialWithTTL.rawValue, ttl: 5000), op: .createTTL, aclCache: &cache)
+        #expect(ttl == .create(path: "/t-0000000001", data: [], acl: ACL.openUnsafe, ephemeralOwner: NodeKind.ttl(milliseconds: 5000).owner, parentCVersion: 2))
+        database.next(ttl)
+        #expect(database.tree.containers == ["/c"] && database.tree.ttls == ["/t-0000000001"])
+
+        #expect(throws: ErrorCode.unimplemented) {
+            try preparer(extendedTypes: false).create(CreateRequest(path: "/x", flags: CreateMode.persistentWithTTL.rawValue, ttl: 5), op: .createTTL, aclCache: &cache)
+        }
+        for bad: Int64 in [0, -1, NodeKind.maxTTL + 1] {
+            #expect(throws: ErrorCode.badArguments) {
+                try preparer().create(CreateRequest(path: "/x", flags: CreateMode.persistentWithTTL.rawValue, ttl: bad), op: .createTTL, aclCache: &cache)
+            }
+        }
+        #expect(throws: ErrorCode.badArguments, "a TTL on a create that is not createTTL") {
+            try preparer().create(CreateRequest(path: "/x", flags: CreateMode.persistent.rawValue, ttl: 5), op: .createTTL, aclCache: &cache)
+        }
+        database.next(zkCreate("/e", owner: session, parentCVersion: 3), session: session)
+        #expect(throws: ErrorCode.noChildrenForEphemerals) {
+            try preparer().create(CreateRequest(path: "/e/child"), op: .create, aclCache: &cache)
+        }
+
+        database.next(zkCreate("/c/item", parentCVersion: 1))
+        #expect(throws: ErrorCode.notEmpty) { try preparer().deleteContainer("/c") }
+        database.next(.delete(path: "/c/item"))
+        #expect(try preparer().deleteContainer("/c") == .delete(path: "/c"))
+        #expect(try preparer().deleteContainer("/t-0000000001") == .delete(path: "/t-0000000001"))
+        #expect(throws: ErrorCode.badVersion, "an ordinary node is never deleted as a container") { try preparer().deleteContainer("/e") }
+        #expect(throws: ErrorCode.noNode) { try preparer().deleteContainer("/missing") }
+    }
 }
