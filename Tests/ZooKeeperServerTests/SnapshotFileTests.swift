@@ -38,6 +38,21 @@ import ZooKeeperProtocol
         #expect(read.tree.node("/app")?.children == ["e", "box", "ttl"])
     }
 
+    @Test func aSnapshotLargerThanTheWriteBufferReadsBack() throws {
+        let dir = ZKTempDir("snapshot-large")
+        defer { dir.remove() }
+        var database = Self.sampleDatabase()
+        for index in 0..<5 {
+            database.next(.create(
+                path: "/blob\(index)", data: [UInt8](repeating: UInt8(index), count: 700_000), acl: ACL.openUnsafe,
+                ephemeralOwner: 0, parentCVersion: Int32(10 + index)))
+        }
+        let path = try SnapshotFile.write(database, to: dir.snapshots)
+        #expect(dir.bytes(path).count > 3_500_000)
+        #expect(SnapshotFile.isSealed(path))
+        zkExpectSameState(try SnapshotFile.read(path, extendedTypes: true), database)
+    }
+
     @Test func anEmptyDatabaseSnapshots() throws {
         let dir = ZKTempDir("snapshot-empty")
         defer { dir.remove() }

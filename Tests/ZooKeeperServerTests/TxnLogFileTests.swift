@@ -49,6 +49,19 @@ import ZooKeeperProtocol
         #expect(later.txns.map(\.zxid) == [32, 33], "files wholly before `after` are skipped")
     }
 
+    @Test func recordsLargerThanThePreallocationStepGrowTheFile() throws {
+        let store = ZKStore("txnlog-large")
+        defer { store.remove() }
+        let big = [UInt8](repeating: 0xAB, count: 20_000)
+        try store.commit(.create(path: "/big", data: big, acl: ACL.openUnsafe, ephemeralOwner: 0, parentCVersion: 1))
+        try store.commit(.setData(path: "/big", data: big + big, version: 1))
+        try store.commit(zkCreate("/small", parentCVersion: 2))
+        let (database, report) = try store.recover()
+        #expect(report.replayed == 3)
+        #expect(database.tree.node("/big")?.data.count == 40_000)
+        zkExpectSameState(database, store.database)
+    }
+
     @Test func aZeroFilledPreallocatedTailIsTheEndNotDamage() throws {
         let store = ZKStore("txnlog-zeros")
         defer { store.remove() }
