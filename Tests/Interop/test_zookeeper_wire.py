@@ -365,3 +365,34 @@ def test_emptied_container_and_expired_ttl_node_are_deleted(zk_factory):
         time.sleep(0.1)
     assert gone == [True, True]
     s.close()
+
+
+def test_random_requests_never_take_the_node_down(port):
+    """Random bodies under every op code a client can name, on a few connections: each gets an
+    answer or is closed, and the node keeps serving (decoding never traps)."""
+    import random
+    rng = random.Random(20261202)
+    ops = list(range(-12, 23)) + [100, 101, 102, 103, 104, 105, 106, 107, 999]
+    for round_ in range(25):
+        s = Session(port)
+        try:
+            for _ in range(60):
+                op = rng.choice(ops)
+                if op in (-11,):  # closeSession would just end the round early
+                    continue
+                body = bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 4, 9, 30, 200])))
+                if rng.random() < 0.5:  # often a plausible path first, then noise
+                    body = string(f"/fuzz{rng.randrange(5)}") + body
+                try:
+                    s.send(op, body)
+                except OSError:  # the server closed this connection (an op it refuses)
+                    break
+            s.sock.settimeout(5)
+            while True:
+                try:
+                    s.read()
+                except (EOFError, OSError):
+                    break
+        finally:
+            s.sock.close()
+        still_serving(port)
