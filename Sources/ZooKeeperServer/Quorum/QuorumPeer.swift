@@ -189,6 +189,15 @@ struct QuorumPeer: Sendable {
         return takeEffects()
     }
 
+    /// The zxid the next `propose` will get, or nil when this node may not propose (it is not
+    /// an established leader, or its counter is spent).
+    var nextProposalZxid: Zxid? {
+        guard case .leader(let leader) = state, leader.established else { return nil }
+        let last = log.lastZxid
+        if last.epoch != epoch { return Zxid(epoch: epoch, counter: 1) }
+        return last.counter == UInt32.max ? nil : Zxid(epoch: epoch, counter: last.counter + 1)
+    }
+
     /// Leader only, once established: appends a transaction whose payload `make` encodes with
     /// the zxid it gets. Returns nil (and no effects) anywhere else: the host forwards the
     /// request to the leader instead, or refuses it while there is none.

@@ -1,0 +1,165 @@
+import Dispatch
+import Wire
+
+/// Runs a `QuorumPeer` for real: on one serial queue, with a store for its disk, a transport
+/// for its peers (encoded frames, `QuorumCodec`) and a timer for its ticks. It carries out the
+/// peer's effects in order and reports what the host must know as `QuorumEvent`s.
+///
+/// **Group commit.** Appends go to the store at once; one sync task queued behind them makes
+/// everything appended so far durable and then reports the latest write to the peer, so the
+/// fsync rate, not the proposal rate, bounds the work (as in `LocalCommitLog`).
+///
+/// **Concurrency.** Everything but `receive`, `tick`, `start` and `stop` must run on `queue`;
+/// the peer, the store and the listener belong to it.
+final class QuorumNode: @unchecked Sendable {
+    let queue: DispatchQueue
+    let id: PeerID
+    private var peer: QuorumPeer
+    private let store: any QuorumStore
+    private let transport: @Sendable (PeerID, [UInt8]) -> Void
+    private var listener: (@Sendable (QuorumEvent) -> Void)?
+    private var timer: (any DispatchSourceTimer)?
+    private var lastWrite: UInt64 = 0
+    private var syncScheduled = false
+    private var failed = false
+
+    init(peer: QuorumPeer, store: any QuorumStore, transport: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
+        self.peer = peer
+        self.id = peer.id
+        self.store = store
+        self.transport = transport
+        queue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id)", qos: .userInitiated)
+    }
+
+    /// Sets who hears the events (before `start`).
+    func listen(_ listener: @escaping @Sendable (QuorumEvent) -> Void) {
+        queue.sync { self.listener = listener }
+    }
+
+    /// Ticks the peer every `interval` until `stop`.
+    func start(tickEvery interval: DispatchTimeInterval) {
+        queue.sync {
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + interval, repeating: interval)
+            timer.setEventHandler { [weak self] in self?.tickOnQueue() }
+            timer.resume()
+            self.timer = timer
+        }
+    }
+
+    func stop() {
+        queue.sync {
+            timer?.cancel()
+            timer = nil
+            failed = true
+        }
+    }
+
+    /// A frame's body (after its length prefix) from `peer`. Frames that do not decode are
+    /// dropped: the protocol makes up for a lost message.
+    func receive(body: [UInt8], from sender: PeerID) {
+        queue.async { [self] in
+            guard !failed, case .message(let message)? = try? QuorumCodec.decode(body: body[...]) else { return }
+            perform(peer.receive(message, from: sender))
+        }
+    }
+
+    func tick() {
+        queue.async { [self] in tickOnQueue() }
+    }
+
+    // MARK: On the queue
+
+    var role: QuorumRole {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return peer.role
+    }
+
+    var lastZxid: Zxid {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return peer.log.lastZxid
+    }
+
+    var nextProposalZxid: Zxid? {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return failed ? nil : peer.nextProposalZxid
+    }
+
+    /// Leader: appends and sends one transaction (see `QuorumPeer.propose`).
+    func propose(_ make: (Zxid) -> [UInt8]) -> Zxid? {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !failed else { return nil }
+        let (zxid, effects) = peer.propose(make)
+        perform(effects)
+        return zxid
+    }
+
+    private func tickOnQueue() {
+        guard !failed else { return }
+        perform(peer.tick())
+    }
+
+    private func perform(_ effects: [QuorumEffect]) {
+        for effect in effects {
+            guard !failed else { return }
+            do {
+                try perform(effect)
+            } catch {
+                fail("quorum store: \(error)")
+            }
+        }
+    }
+
+    private func perform(_ effect: QuorumEffect) throws {
+        switch effect {
+        case .send(let to, let message):
+            transport(to, QuorumCodec.encode(.message(message)))
+        case .persist(let state):
+            try store.persist(state)
+        case .append(let entries, let write):
+            try store.append(entries)
+            lastWrite = write
+            scheduleSync()
+        case .truncate(let zxid):
+            try store.truncate(after: zxid)
+        case .installSnapshot(let snapshot):
+            try store.install(snapshot)
+            listener?(.snapshotInstalled(snapshot))
+        case .commit(let entries):
+            listener?(.committed(entries))
+        case .roleChanged(let role, let epoch):
+            listener?(.roleChanged(role, epoch: epoch))
+        case .forwarded(let from, let payload):
+            listener?(.forwarded(from: from, payload: payload))
+        case .syncCompleted(let token):
+            listener?(.syncCompleted(token: token))
+        case .syncAborted(let tokens):
+            listener?(.syncAborted(tokens: tokens))
+        case .fault(let message):
+            fail(message)
+        }
+    }
+
+    private func scheduleSync() {
+        guard !syncScheduled else { return }
+        syncScheduled = true
+        queue.async { [self] in
+            syncScheduled = false
+            guard !failed else { return }
+            do {
+                try store.sync()
+            } catch {
+                return fail("quorum store sync: \(error)")
+            }
+            perform(peer.persisted(write: lastWrite))
+        }
+    }
+
+    /// Nothing more may be acknowledged: stop, and let the host take the node down.
+    private func fail(_ message: String) {
+        failed = true
+        timer?.cancel()
+        timer = nil
+        listener?(.failed(message))
+    }
+}

@@ -1,0 +1,30 @@
+/// The durable side of a quorum node, called only on the node's queue: the transaction log,
+/// the snapshot and the persisted epochs. `append` may leave data in the page cache; `sync`
+/// makes every append before it durable. The other calls are durable when they return.
+///
+/// The file-backed store (`TxnLogFile` + `SnapshotFile` + `QuorumStateFile`) is the next step;
+/// tests use one in memory.
+protocol QuorumStore: AnyObject {
+    func append(_ entries: [QuorumEntry]) throws
+    func sync() throws
+    /// Removes the entries after `zxid`.
+    func truncate(after zxid: Zxid) throws
+    /// Replaces the log and the state with `snapshot`.
+    func install(_ snapshot: QuorumSnapshot) throws
+    func persist(_ state: QuorumPersistentState) throws
+}
+
+/// What a quorum node tells its host, on the node's queue, in order.
+enum QuorumEvent: Sendable {
+    /// Apply these, in order.
+    case committed([QuorumEntry])
+    /// Reload the state from this snapshot.
+    case snapshotInstalled(QuorumSnapshot)
+    case roleChanged(QuorumRole, epoch: UInt32)
+    /// Leader: decide this forwarded client request.
+    case forwarded(from: PeerID, payload: [UInt8])
+    case syncCompleted(token: UInt64)
+    case syncAborted(tokens: [UInt64])
+    /// The node stopped: its disk failed or its state contradicts the protocol.
+    case failed(String)
+}

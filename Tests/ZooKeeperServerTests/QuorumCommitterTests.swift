@@ -1,0 +1,130 @@
+import Dispatch
+import Synchronization
+import Testing
+
+@testable import ZooKeeperServer
+
+/// Three `QuorumNode`s on real queues and timers, talking through an in-memory transport in
+/// encoded frames, each under a `QuorumCommitter`: what the request processor would see.
+@Suite struct QuorumCommitterTests {
+    /// A disk in memory; `durable` is what survived the last `sync`.
+    final class MemoryStore: QuorumStore, Sendable {
+        struct Contents {
+            var written: [QuorumEntry] = []
+            var durableCount = 0
+            var state = QuorumPersistentState()
+        }
+        let contents = Mutex(Contents())
+
+        func durablyHolds(_ zxid: Zxid) -> Bool {
+            contents.withLock { $0.written.prefix($0.durableCount).contains { $0.zxid == zxid } }
+        }
+        func append(_ entries: [QuorumEntry]) throws { contents.withLock { $0.written += entries } }
+        func sync() throws { contents.withLock { $0.durableCount = $0.written.count } }
+        func truncate(after zxid: Zxid) throws {
+            contents.withLock {
+                $0.written.removeAll { $0.zxid > zxid }
+                $0.durableCount = min($0.durableCount, $0.written.count)
+            }
+        }
+        func install(_ snapshot: QuorumSnapshot) throws { contents.withLock { $0 = Contents(state: $0.state) } }
+        func persist(_ state: QuorumPersistentState) throws { contents.withLock { $0.state = state } }
+    }
+
+    /// Frames go straight to the addressee's node, length prefix checked and stripped.
+    final class Wires: Sendable {
+        let nodes = Mutex<[PeerID: QuorumNode]>([:])
+
+        func send(from: PeerID, to: PeerID, frame: [UInt8]) {
+            guard frame.count >= 4, let node = nodes.withLock({ $0[to] }) else { return }
+            let prefix = frame.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            guard (try? QuorumCodec.bodyLength(prefix: prefix)) == frame.count - 4 else { return }
+            node.receive(body: Array(frame.dropFirst(4)), from: from)
+        }
+    }
+
+    /// A value shared with the nodes' queues.
+    final class Shared<Value: Sendable>: Sendable {
+        private let mutex: Mutex<Value>
+        init(_ value: Value) { mutex = Mutex(value) }
+        var value: Value { mutex.withLock { $0 } }
+        func update(_ body: @Sendable (inout Value) -> Void) { mutex.withLock { body(&$0) } }
+    }
+
+    struct Member {
+        var node: QuorumNode
+        var store: MemoryStore
+        var committer: QuorumCommitter
+        var applied: Shared<[Txn]>
+    }
+
+    static func waitUntil(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<1000 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    @Test func writesCommitOnAMajorityThenReleaseTheirEffectsInOrderAndFollowersApplyThem() async throws {
+        let ids: [PeerID] = [1, 2, 3]
+        let wires = Wires()
+        let lost = Shared<[String]>([])
+        // Generous for a loaded machine: a 5 ms tick, elections after 0.2–0.4 s of silence.
+        let timing = QuorumTiming(heartbeatTicks: 2, electionTicks: 40...80, leaseTicks: 40)
+        var members: [PeerID: Member] = [:]
+        for id in ids {
+            let store = MemoryStore()
+            let peer = QuorumPeer(id: id, members: ids, timing: timing, persistent: QuorumPersistentState(), snapshot: nil, log: [], seed: UInt64(id))
+            let node = QuorumNode(peer: peer, store: store) { to, frame in wires.send(from: id, to: to, frame: frame) }
+            let applied = Shared<[Txn]>([])
+            let committer = QuorumCommitter(
+                node: node, apply: { txns in applied.update { $0 += txns } },
+                onLostLeadership: { reason in lost.update { $0.append("node \(id): \(reason)") } })
+            wires.nodes.withLock { $0[id] = node }
+            members[id] = Member(node: node, store: store, committer: committer, applied: applied)
+        }
+        for id in ids { members[id]?.node.start(tickEvery: .milliseconds(5)) }
+        defer { for member in members.values { member.node.stop() } }
+
+        var leader: Member?
+        #expect(
+            await Self.waitUntil {
+                leader = ids.compactMap { members[$0] }.first { member in member.node.queue.sync { member.node.role } == .leading(established: true) }
+                return leader != nil
+            })
+        let chief = try #require(leader)
+
+        // Ten batches of two writes, numbered as the leader will number them.
+        let released = Shared<[(batch: Int, copies: Int)]>([])
+        var submitted: [Txn] = []
+        let stores = ids.compactMap { members[$0]?.store }
+        for batch in 0..<10 {
+            let next = try #require(chief.node.queue.sync { chief.node.nextProposalZxid })
+            let txns = (0..<2).map { zkTxn(next.value + Int64($0), .setData(path: "/a", data: [UInt8(batch)], version: Int32(batch))) }
+            submitted += txns
+            let last = Zxid(value: txns[1].zxid)
+            chief.committer.submit(
+                txns,
+                effects: [
+                    .run {
+                        let copies = stores.filter { $0.durablyHolds(last) }.count
+                        released.update { $0.append((batch: batch, copies: copies)) }
+                    }
+                ])
+            // Let the leader take this batch before asking for the next zxid.
+            chief.node.queue.sync {}
+        }
+
+        #expect(await Self.waitUntil { released.value.count == 10 })
+        let order = released.value
+        #expect(order.map(\.batch) == Array(0..<10))
+        #expect(order.allSatisfy { $0.copies >= 2 }, "an effect ran before its writes were durable on a majority: \(order)")
+        for id in ids where members[id]?.node !== chief.node {
+            let applied = try #require(members[id]?.applied)
+            #expect(await Self.waitUntil { applied.value == submitted }, "follower \(id) applied something else")
+        }
+        #expect(chief.applied.value.isEmpty, "the leader applies its own writes when it decides them")
+        #expect(lost.value.isEmpty)
+    }
+}
