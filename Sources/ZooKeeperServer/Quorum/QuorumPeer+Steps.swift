@@ -1,0 +1,102 @@
+/// Steps every role uses: effects, the log's durability, commits and role changes.
+extension QuorumPeer {
+    mutating func takeEffects() -> [QuorumEffect] {
+        defer { effects = [] }
+        return effects
+    }
+
+    mutating func send(_ peer: PeerID, _ message: QuorumMessage) {
+        effects.append(.send(to: peer, message))
+    }
+
+    mutating func persist() {
+        effects.append(.persist(persistent))
+    }
+
+    mutating func setRole(_ newRole: QuorumRole) {
+        guard newRole != role else { return }
+        role = newRole
+        effects.append(.roleChanged(newRole, epoch: epoch))
+    }
+
+    mutating func resetElectionDeadline() {
+        electionDeadline = now + Int.random(in: timing.electionTicks, using: &random)
+    }
+
+    /// Appends to the in-memory log and asks the host to write the entries.
+    mutating func appendToLog(_ entries: [QuorumEntry]) {
+        guard !entries.isEmpty else { return }
+        for entry in entries { log.append(entry) }
+        let write = nextWrite
+        nextWrite += 1
+        pendingWrites.append((write: write, zxid: log.lastZxid))
+        effects.append(.append(entries, write: write))
+    }
+
+    /// The log was cut back (or replaced) to end at `zxid`: earlier writes now reach at most that.
+    mutating func lowerDurable(to zxid: Zxid) {
+        durableZxid = min(durableZxid, zxid)
+        for index in pendingWrites.indices where pendingWrites[index].zxid > zxid {
+            pendingWrites[index].zxid = zxid
+        }
+    }
+
+    /// Hands the entries up to `zxid` to the host to apply.
+    mutating func advanceCommit(to zxid: Zxid) {
+        guard zxid > commitZxid else { return }
+        let entries = Array(log.entries(after: commitZxid, through: zxid))
+        commitZxid = zxid
+        if !entries.isEmpty { effects.append(.commit(entries)) }
+    }
+
+    /// More of the log is durable: maybe record the epoch, then acknowledge or commit.
+    mutating func afterDurable() {
+        if let pending = epochPending, durableZxid >= pending.through, pending.epoch == epoch {
+            persistent.currentEpoch = pending.epoch
+            persist()
+            epochPending = nil
+        }
+        switch state {
+        case .leader: leaderMaybeCommit()
+        case .follower: followerSendAck()
+        case .candidate: break
+        }
+    }
+
+    /// Leaves any role for a follower of `leader` (nil: none known yet) in the current epoch.
+    /// The election timer restarts unless `keepTimer`: a vote request from a newer epoch must
+    /// not hold back this node's own candidacy, or a candidate that cannot win (its log is
+    /// behind) would keep everyone else from standing.
+    mutating func becomeFollower(leader: PeerID?, keepTimer: Bool = false) {
+        abortSyncs()
+        epochPending = nil
+        state = .follower(FollowerState(leader: leader, synced: persistent.currentEpoch == epoch))
+        setRole(leader.map { .following(leader: $0) } ?? .looking)
+        if !keepTimer { resetElectionDeadline() }
+    }
+
+    /// A leader without a quorum stops leading; a new election follows from the timer.
+    mutating func stepDown() {
+        becomeFollower(leader: nil)
+    }
+
+    /// Moves to a newer epoch seen in a message: no vote in it yet, no leader known.
+    mutating func adopt(epoch newEpoch: UInt32) {
+        persistent.acceptedEpoch = newEpoch
+        persistent.votedFor = nil
+        persist()
+        var wasLeader = false
+        if case .leader = state { wasLeader = true }
+        becomeFollower(leader: nil, keepTimer: !wasLeader)
+    }
+
+    mutating func abortSyncs() {
+        var tokens: [UInt64] = []
+        switch state {
+        case .follower(let follower): tokens = follower.syncs.map(\.token)
+        case .leader(let leader): tokens = leader.syncs.filter { $0.from == id }.map(\.token)
+        case .candidate: break
+        }
+        if !tokens.isEmpty { effects.append(.syncAborted(tokens: tokens)) }
+    }
+}
