@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "KafkaRecords", targets: ["KafkaRecords"]),
         .library(name: "LogStore", targets: ["LogStore"]),
         .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "ZooKeeperProtocol", targets: ["ZooKeeperProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

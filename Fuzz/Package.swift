@@ -10,6 +10,10 @@ let package = Package(
         .executableTarget(
             name: "FuzzKafkaRequests",
             dependencies: [.product(name: "KafkaProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
-            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])])
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]),
+        .executableTarget(
+            name: "FuzzZooKeeperRequests",
+            dependencies: [.product(name: "ZooKeeperProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]),
     ]
 )

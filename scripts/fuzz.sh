@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Fuzzes Kafka request decoding with libFuzzer (Swift's -sanitize=fuzzer).
-# Usage: scripts/fuzz.sh [seconds=600] [extra libFuzzer flags...]
+# Fuzzes request decoding with libFuzzer (Swift's -sanitize=fuzzer).
+# Usage: scripts/fuzz.sh [kafka|zookeeper] [seconds=600] [extra libFuzzer flags...]
+#   kafka (the default): Kafka request frames; zookeeper: ZooKeeper handshakes and requests.
 # Findings land in Fuzz/artifacts/; the corpus grows in Fuzz/corpus/ (both git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
+target=kafka
+case "${1:-}" in kafka|zookeeper) target="$1"; shift ;; esac
 seconds="${1:-600}"
 shift || true
-echo "building the fuzz target (release, -sanitize=fuzzer,address)..."
-swift build -c release --product FuzzKafkaRequests \
+case "$target" in
+    kafka) product=FuzzKafkaRequests; corpus=corpus/requests ;;
+    zookeeper) product=FuzzZooKeeperRequests; corpus=corpus/zookeeper ;;
+esac
+echo "building the fuzz target $product (release, -sanitize=fuzzer,address)..."
+swift build -c release --product "$product" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-mkdir -p corpus/requests artifacts
+mkdir -p "$corpus" artifacts
 echo "fuzzing for ${seconds}s; progress lines below are libFuzzer's (exec/s, coverage)"
-exec .build/release/FuzzKafkaRequests corpus/requests \
-    -max_total_time="$seconds" -max_len=4096 -artifact_prefix=artifacts/ -print_final_stats=1 "$@"
+exec ".build/release/$product" "$corpus" \
+    -max_total_time="$seconds" -max_len=4096 -artifact_prefix="artifacts/$target-" -print_final_stats=1 "$@"
