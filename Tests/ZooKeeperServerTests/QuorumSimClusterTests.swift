@@ -14,7 +14,11 @@
 /// - **Host**: applies committed entries to a list (the "database"); a snapshot is that list
 ///   encoded.
 ///
-/// Invariants are checked as effects happen and after every step (`checkStep`).
+/// Invariants are checked as effects happen and after every step (`checkStep`): every node
+/// applies exactly the committed sequence (`apply`), which holds each epoch's proposals
+/// without gaps; one leader per epoch, holding every committed and acknowledged write
+/// (`checkNewLeader`); nothing is cut below what was applied, and no snapshot goes back; each
+/// peer never counts on more than its disk holds (`checkStep`).
 final class QuorumSimCluster {
     struct Disk {
         var persistent = QuorumPersistentState()
@@ -293,6 +297,13 @@ final class QuorumSimCluster {
                 fail("node \(id) applied \(entry.zxid) at position \(position) where \(chosen[position].zxid) was committed")
             }
         } else {
+            // Within an epoch the leader numbers proposals 1, 2, 3...: the committed sequence
+            // holds each epoch's proposals without a gap (so a client's pipelined writes commit
+            // in order, and none commits after an earlier one was lost).
+            let previous = chosen.last?.zxid ?? .zero
+            let follows = previous.epoch == entry.zxid.epoch ? entry.zxid.counter == previous.counter + 1 : entry.zxid.counter == 1
+            if !follows { fail("committed \(entry.zxid) right after \(previous): a gap in the leader's sequence") }
+            if entry.zxid.epoch < previous.epoch { fail("committed \(entry.zxid) after \(previous) of a later epoch") }
             chosen.append(entry)
         }
         node.applied.append(entry)
