@@ -8,10 +8,13 @@ import Dispatch
 /// Committed transactions this node did not decide (everything while following, and the
 /// history a new leader inherits) go to `apply`, for the processor to apply in order.
 ///
-/// **Not yet done** (see the quorum plan): snapshots (`checkpoint` only forwards the
-/// request), forwarding of followers' writes, and a file-backed `QuorumStore`. The
-/// processor must number transactions with `QuorumNode.nextProposalZxid` (epoch << 32 |
-/// counter); a transaction with any other zxid stops the node.
+/// **Not yet done** (the next steps, in order): a file-backed `QuorumStore` (`TxnLogFile`
+/// needs `truncate(after:)`; `installSnapshot` writes a `SnapshotFile`; `persist` is
+/// `QuorumStateFile`); the processor numbering transactions through the committer (a new
+/// epoch starts at counter 1, not at `lastZxid + 1`: any other zxid stops the node here);
+/// followers forwarding writes and session touches and applying what `apply` hands them,
+/// answering their own clients' requests as those commit; snapshots (`checkpoint` is a no-op,
+/// so the log is never compacted yet); and peer connections on the quorum and election ports.
 final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private let node: QuorumNode
     private let apply: @Sendable ([Txn]) -> Void
