@@ -144,6 +144,14 @@ def test_unreadable_header_closes(port):
     still_serving(port)
 
 
+def test_sasl_without_sasl_configured_answers_no_token(port):
+    s = Session(port)
+    xid = s.send(102, buffer(b"token"))
+    assert s.read() == (xid, 0, 0, struct.pack(">i", -1))  # OK, zxid 0, a null token
+    assert s.call("exists", path_watch_body("/zookeeper"))[2] == 0
+    s.close()
+
+
 @pytest.mark.parametrize("op", [999, 0, -1])
 def test_unknown_op_code_answers_unimplemented_then_closes(port, op):
     s = Session(port)

@@ -52,7 +52,7 @@ import ZooKeeperProtocol
         }
     }
 
-    @Test(arguments: [999, 0, -1, OpCode.sasl.rawValue])
+    @Test(arguments: [999, 0, -1, OpCode.deleteContainer.rawValue])
     func opCodesClientsCannotUseAreUnknown(_ type: Int32) {
         guard case .unknownOp(let header) = ZooKeeperFrameHandler.decode(request(5, type), first: false) else {
             Issue.record("op \(type) must be unknown")
@@ -75,6 +75,14 @@ import ZooKeeperProtocol
             Issue.record("createSession must answer MarshallingError")
             return
         }
+    }
+
+    @Test func saslIsAnsweredNotRefused() {
+        guard case .sasl(let header) = ZooKeeperFrameHandler.decode(request(4, OpCode.sasl.rawValue, [0, 0, 0, 0]), first: false) else {
+            Issue.record("sasl must reach the processor")
+            return
+        }
+        #expect(header.xid == 4)
     }
 
     @Test func shortHeaderIsGarbage() {

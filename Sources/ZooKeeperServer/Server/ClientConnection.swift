@@ -28,6 +28,9 @@ enum Incoming: Sendable {
     case request(RequestHeader, ZooKeeperRequest)
     /// An op code clients cannot use: answered with Unimplemented, then the connection closes.
     case unknownOp(RequestHeader)
+    /// A SASL token (op 102). No SASL is configured here, which ZooKeeper answers with OK and
+    /// no token (and zxid 0); the client's SASL then fails on its side.
+    case sasl(RequestHeader)
     /// A readable header with an unreadable record: MarshallingError.
     case malformed(RequestHeader, String)
     /// Not even a header (or handshake): the connection closes.

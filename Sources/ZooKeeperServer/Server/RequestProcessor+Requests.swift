@@ -28,6 +28,10 @@ extension RequestProcessor {
             }
         case .request(let header, let request):
             dispatch(request, header: header, context)
+        case .sasl(let header):
+            _ = touch(connection.sessionId)
+            // SetSASLResponse with a null token.
+            finish(context, .frame(Frames.reply(xid: header.xid, zxid: 0) { $0.writeInt32(-1) }), op: "SASL", cxid: header.xid)
         case .connect, .garbage:
             finish(context, .close(reason: "unexpected handshake"))
         }

@@ -56,6 +56,7 @@ final class ZooKeeperFrameHandler: FrameHandler {
         if header.type == OpCode.createSession.rawValue {
             return .malformed(header, "createSession is internal to the server")
         }
+        if header.type == OpCode.sasl.rawValue { return .sasl(header) }
         do {
             guard let request = try ZooKeeperRequest.decode(type: header.type, from: &reader) else {
                 return .unknownOp(header)
