@@ -1,7 +1,8 @@
 """Durability of the ZooKeeper node across crashes and restarts: acknowledged writes survive
 kill -9, sessions survive a restart (their clients come back, or they expire), snapshots and
 log rolls replay, and a torn transaction-log tail is truncated on restart. ZK_TARGET=apache
-runs the same against Apache ZooKeeper (the torn-tail test edits Petrel's log format)."""
+runs the same against Apache ZooKeeper (Petrel writes ZooKeeper's own log format, so the torn
+tail is made the same way for both)."""
 import os
 import pathlib
 import re
@@ -171,9 +172,11 @@ def last_written_byte(path):
     return end
 
 
-@pytest.mark.skipif(target() != "petrel", reason="edits Petrel's transaction log format")
 @pytest.mark.parametrize("damage", ["torn last record", "garbage after the last record"])
 def test_torn_log_tail_is_truncated_on_restart(zk_factory, damage):
+    if damage != "torn last record" and target() == "apache":
+        pytest.skip("Apache ZooKeeper refuses to start on a garbage length after the last record "
+                    "(\"Unreasonable length\"); Petrel treats it as a torn write and truncates")
     ensemble = zk_factory()
     node = ensemble.nodes[0]
     zk = connect(ensemble)
@@ -193,7 +196,8 @@ def test_torn_log_tail_is_truncated_on_restart(zk_factory, damage):
             f.seek(end)
             f.write(b"\x13\x37" * 50)  # a record that never was
     node.start()
-    assert "truncated a torn transaction log tail" in node.log()
+    if target() == "petrel":
+        assert "truncated a torn transaction log tail" in node.log()
     fresh = connect(ensemble)
     try:
         children = set(fresh.get_children("/"))
