@@ -64,8 +64,9 @@ final class QuorumSimCluster {
     var leaders: [UInt32: PeerID] = [:]
     var nextPayload: UInt64 = 0
     var nextToken: UInt64 = 0
-    /// Per sync token: how many committed entries its node must have applied when it completes.
-    var syncs: [UInt64: (node: PeerID, required: Int)] = [:]
+    /// Per sync token: how many committed entries its node must have applied when it completes,
+    /// enforced for syncs asked while the ensemble is stable (`strictSyncs`).
+    var syncs: [UInt64: (node: PeerID, required: Int, strict: Bool)] = [:]
     var strictSyncs = false
     var staleSyncs = 0
     var failures: [String] = []
@@ -90,7 +91,7 @@ final class QuorumSimCluster {
 
     func note(_ line: String) {
         trace.append("[\(step)] " + line)
-        if trace.count > 120 { trace.removeFirst(trace.count - 120) }
+        if trace.count > 3000 { trace.removeFirst(trace.count - 3000) }
     }
 
     func fail(_ message: String) {
@@ -199,7 +200,7 @@ final class QuorumSimCluster {
     func clientSync(_ id: PeerID) {
         guard var peer = nodes[id]?.peer else { return }
         nextToken += 1
-        syncs[nextToken] = (node: id, required: chosen.count)
+        syncs[nextToken] = (node: id, required: chosen.count, strict: strictSyncs)
         let effects = peer.requestSync(token: nextToken)
         nodes[id]?.peer = peer
         perform(effects, at: id)
@@ -277,7 +278,7 @@ final class QuorumSimCluster {
             case .syncCompleted(let token):
                 counts["syncs completed", default: 0] += 1
                 if let sync = syncs.removeValue(forKey: token), node.applied.count < sync.required {
-                    if strictSyncs { fail("sync \(token) at \(id) completed before catching up") } else { staleSyncs += 1 }
+                    if sync.strict { fail("sync \(token) at \(id) completed before catching up") } else { staleSyncs += 1 }
                 }
             case .syncAborted(let tokens):
                 for token in tokens { syncs[token] = nil }

@@ -9,13 +9,15 @@ import Testing
 /// calm phase (a majority up and connected, nothing dropped) in which a leader must emerge and
 /// a write must commit on every live node within a bounded number of steps.
 ///
-/// `QUORUM_SIM_SEEDS=2000` runs more seeds per ensemble size (default 150);
+/// `QUORUM_SIM_SEEDS=2000` runs more seeds per ensemble size (default 100);
 /// `QUORUM_SIM_FIRST_SEED` moves the range, `QUORUM_SIM_STEPS` lengthens the chaos phase.
 @Suite struct QuorumSimulationTests {
     static let environment = ProcessInfo.processInfo.environment
-    static let seedCount = environment["QUORUM_SIM_SEEDS"].flatMap(Int.init) ?? 150
+    static let seedCount = environment["QUORUM_SIM_SEEDS"].flatMap(Int.init) ?? 100
     static let firstSeed = environment["QUORUM_SIM_FIRST_SEED"].flatMap(UInt64.init) ?? 1
     static let chaosSteps = environment["QUORUM_SIM_STEPS"].flatMap(Int.init) ?? 3000
+    /// How much of a failing run's trace to show (`QUORUM_SIM_TRACE`).
+    static let traceLines = environment["QUORUM_SIM_TRACE"].flatMap(Int.init) ?? 60
     /// Steps the calm phase may take to elect a leader and commit a write on every node.
     static let livenessBound = 1500
 
@@ -33,7 +35,7 @@ import Testing
                     """
                     \(size) nodes, seed \(seed) (replay with QUORUM_SIM_FIRST_SEED=\(seed) QUORUM_SIM_SEEDS=1): \
                     \(outcome.cluster.failures.prefix(3).joined(separator: "; "))
-                    \(outcome.cluster.trace.suffix(60).joined(separator: "\n"))
+                    \(outcome.cluster.trace.suffix(Self.traceLines).joined(separator: "\n"))
                     """)
                 return
             }
@@ -61,7 +63,9 @@ import Testing
             cluster.checkStep()
             if !cluster.failures.isEmpty { return Outcome(cluster: cluster, calmSteps: 0) }
         }
-        return Outcome(cluster: cluster, calmSteps: calm(cluster))
+        let calmSteps = calm(cluster)
+        if cluster.failures.isEmpty { stable(cluster) }
+        return Outcome(cluster: cluster, calmSteps: calmSteps)
     }
 
     static func chaosStep(_ cluster: QuorumSimCluster) {
@@ -100,7 +104,6 @@ import Testing
         cluster.dropRate = 0
         cluster.duplicateRate = 0
         cluster.longDelayRate = 0
-        cluster.strictSyncs = true
         var probe: QuorumEntry?
         for taken in 1...livenessBound {
             cluster.step += 1
@@ -126,6 +129,37 @@ import Testing
         }
         cluster.fail("no write committed on every node within \(livenessBound) calm steps (probe \(probe?.zxid.description ?? "never proposed"))")
         return livenessBound
+    }
+
+    /// Once a write has committed: more writes, and client `sync`s at any live node, each of
+    /// which must complete having applied everything committed before it was asked.
+    static func stable(_ cluster: QuorumSimCluster) {
+        cluster.strictSyncs = true
+        // 400 steps of traffic, then up to 1000 (random fsyncs and ticks can be slow) for the
+        // last syncs to complete.
+        for step in 0..<1400 {
+            cluster.step += 1
+            let issuing = step < 400
+            if !issuing && !cluster.syncs.values.contains(where: \.strict) { break }
+            let roll = Double.random(in: 0..<1, using: &cluster.random)
+            switch roll {
+            case ..<0.35: cluster.deliver()
+            case ..<0.7: cluster.pick(cluster.upNodes).map(cluster.tick)
+            case ..<0.85: cluster.pick(cluster.upNodes).map(cluster.fsync)
+            case ..<0.93: if issuing { cluster.clientWrite() }
+            default: if issuing { cluster.pick(cluster.upNodes).map(cluster.clientSync) }
+            }
+            cluster.checkStep()
+            if !cluster.failures.isEmpty { return }
+        }
+        let pending = cluster.syncs.filter { $0.value.strict }.count
+        if pending > 0 {
+            let states = cluster.upNodes.compactMap { id in
+                cluster.nodes[id]?.peer.map { "\(id): \($0.role) e\($0.epoch) commit \($0.commitZxid) last \($0.log.lastZxid)" }
+            }
+            cluster.fail("\(pending) client syncs never completed while the ensemble was stable (\(states.joined(separator: "; ")))")
+        }
+        cluster.counts["stable phases", default: 0] += 1
     }
 
     /// The zxid the established leader gave its last proposal.

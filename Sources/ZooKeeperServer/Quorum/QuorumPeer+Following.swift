@@ -114,9 +114,9 @@ extension QuorumPeer {
         followerCommit(commitZxid)
     }
 
-    /// Requests lost on the way are asked again each tick; the leader answers each.
+    /// Requests lost on the way are asked again every few ticks; the leader answers each.
     mutating func resendSyncRequests() {
-        guard case .follower(let follower) = state, let leader = follower.leader else { return }
+        guard now % max(timing.syncRetryTicks, 1) == 0, case .follower(let follower) = state, let leader = follower.leader else { return }
         for sync in follower.syncs where sync.target == nil {
             send(leader, .syncRequest(epoch: epoch, token: sync.token))
         }

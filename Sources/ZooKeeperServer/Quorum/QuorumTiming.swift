@@ -8,6 +8,8 @@ struct QuorumTiming: Sendable {
     /// A leader that has not heard from a quorum within this many ticks steps down, so a
     /// leader cut off in a minority stops serving reads (ZooKeeper's `syncLimit`).
     var leaseTicks = 8
+    /// A follower asks again for a client's `sync` the leader has not answered this often.
+    var syncRetryTicks = 4
 }
 
 /// SplitMix64: a small deterministic generator, so a node's behaviour is a function of its
