@@ -10,8 +10,9 @@
 ///   once per epoch (the vote is durable) and only for a candidate whose log is at least as
 ///   complete as its own, compared by `(logEpoch, lastZxid)`. A majority makes it leader of
 ///   that epoch, so there is at most one leader per epoch. We chose this over Fast Leader
-///   Election because its safety argument is short and well known and it needs no separate
-///   election port protocol: the votes ride the same peer connection.
+///   Election because its safety argument is short and well known, and because FLE's
+///   notification rounds add nothing once votes are durable and epochs are terms. Votes are
+///   ordinary messages here; the transport carries them on the election port.
 /// - *Synchronisation* is Zab's: the new leader's whole log is its history. Each follower
 ///   reports its last zxid and gets a DIFF, TRUNC or SNAP (`SyncPlan`); once that is durable it
 ///   records the leader's epoch as its `currentEpoch` (ZooKeeper's NEWLEADER acknowledgement)
@@ -27,6 +28,12 @@
 ///   durably, and everything commits in zxid order. Followers learn the commit point from
 ///   the next proposal or heartbeat.
 ///
+/// **What keeps an acknowledgement true** (the simulation found the last two missing): a
+/// follower only ever cuts entries the leader lacks (so never committed ones); one that has
+/// recorded the leader's epoch — also after a restart — never cuts at all, whatever stale
+/// TRUNC arrives; a snapshot is installed only when it is ahead of the whole log; and after
+/// a cut the durable point is the follower's own last zxid, not the leader's cut point.
+///
 /// The transport may drop, repeat, delay and reorder messages, and nodes may crash and
 /// restart from their durable state (`QuorumPersistentState` and the log); see
 /// `QuorumSimulationTests` for the invariants checked under all of those.
@@ -38,8 +45,8 @@ struct QuorumPeer: Sendable {
     let members: [PeerID]
     let timing: QuorumTiming
 
-    // The host reads these; only the inputs below change them (they are not private only
-    // because the machine's steps live in extensions, one file per role).
+    // The host reads these; only the inputs (`QuorumPeer+Inputs`) change them. They are not
+    // private only because the machine's steps live in extensions, one file per concern.
     var persistent: QuorumPersistentState
     var log: QuorumLog
     /// Everything up to here is committed and has been handed to the host in `commit` effects.
