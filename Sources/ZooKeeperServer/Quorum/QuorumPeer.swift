@@ -28,7 +28,8 @@
 ///   durably, and everything commits in zxid order. Followers learn the commit point from
 ///   the next proposal or heartbeat.
 ///
-/// **What keeps an acknowledgement true** (the simulation found the last two missing): a
+/// **What keeps an acknowledgement true** (the simulation found the second and the last of these
+/// missing): a
 /// follower only ever cuts entries the leader lacks (so never committed ones); one that has
 /// recorded the leader's epoch — also after a restart — never cuts at all, whatever stale
 /// TRUNC arrives; a snapshot is installed only when it is ahead of the whole log; and after
