@@ -28,12 +28,12 @@
 ///   durably, and everything commits in zxid order. Followers learn the commit point from
 ///   the next proposal or heartbeat.
 ///
-/// **What keeps an acknowledgement true** (the simulation found the second and the last of these
-/// missing): a
-/// follower only ever cuts entries the leader lacks (so never committed ones); one that has
-/// recorded the leader's epoch — also after a restart — never cuts at all, whatever stale
-/// TRUNC arrives; a snapshot is installed only when it is ahead of the whole log; and after
-/// a cut the durable point is the follower's own last zxid, not the leader's cut point.
+/// **What keeps an acknowledgement true** (the simulation found the second and the last of
+/// these missing): a follower only ever cuts entries the leader lacks (so never committed
+/// ones); one that has recorded the leader's epoch — also after a restart — never cuts at
+/// all, whatever stale TRUNC arrives; a snapshot is installed only when it is ahead of the
+/// whole log; and after a cut the durable point is the follower's own last zxid, not the
+/// leader's cut point.
 ///
 /// The transport may drop, repeat, delay and reorder messages, and nodes may crash and
 /// restart from their durable state (`QuorumPersistentState` and the log); see
