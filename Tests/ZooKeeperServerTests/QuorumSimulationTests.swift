@@ -20,7 +20,7 @@ import Testing
     /// How much of a failing run's trace to show (`QUORUM_SIM_TRACE`).
     static let traceLines = environment["QUORUM_SIM_TRACE"].flatMap(Int.init) ?? 60
     /// Steps the calm phase may take to elect a leader and commit a write on every node.
-    static let livenessBound = 1500
+    static let livenessBound = 2000
 
     @Test(arguments: [3, 5, 7])
     func committedTransactionsAreNeverLostOrReordered(size: Int) {
