@@ -101,7 +101,8 @@ struct QuorumPeer: Sendable {
     }
 
     /// Starts a node from its durable state: the persisted epochs and vote, the latest
-    /// snapshot and the log entries after it (everything on disk is durable).
+    /// snapshot and the log entries after it (everything on disk is durable). `seed` drives
+    /// the election timeouts: a real node passes a random one, a simulation its own.
     init(
         id: PeerID, members: [PeerID], timing: QuorumTiming = QuorumTiming(), persistent: QuorumPersistentState,
         snapshot: QuorumSnapshot?, log entries: [QuorumEntry], seed: UInt64
@@ -113,7 +114,9 @@ struct QuorumPeer: Sendable {
         log = QuorumLog(snapshot: snapshot, entries: entries)
         commitZxid = log.baseZxid
         durableZxid = log.lastZxid
-        random = QuorumRandom(seed: seed ^ UInt64(bitPattern: id))
+        // Mixed with the id so members never draw the same timeouts, even from equal seeds
+        // (`seed ^ id` made every node with seed == id identical: split votes forever).
+        random = QuorumRandom(seed: seed &+ UInt64(bitPattern: id) &* 0x9E37_79B9_7F4A_7C15)
         // A node that recorded the current epoch holds a prefix of that leader's log and may
         // have acknowledged it: it must never be cut back by a stale TRUNC after a restart.
         state = .follower(FollowerState(leader: nil, synced: persistent.currentEpoch == persistent.acceptedEpoch))
