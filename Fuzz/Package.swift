@@ -7,13 +7,14 @@ let package = Package(
     name: "PetrelFuzz",
     dependencies: [.package(name: "Petrel", path: "..")],
     targets: [
+        .target(name: "FuzzSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "FuzzKafkaRequests",
-            dependencies: [.product(name: "KafkaProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
+            dependencies: ["FuzzSupport", .product(name: "KafkaProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
             swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]),
         .executableTarget(
             name: "FuzzZooKeeperRequests",
-            dependencies: [.product(name: "ZooKeeperProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
+            dependencies: ["FuzzSupport", .product(name: "ZooKeeperProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
             swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]),
     ]
 )

@@ -7,64 +7,18 @@ Usage: python3 Benchmarks/broker/broker_bench.py [--messages 1000000] [--petrel 
 Prints a Markdown table; figures are ratios to the mock measured in the same run.
 """
 import argparse
-import ctypes
-import glob
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 import confluent_kafka as ck
-from confluent_kafka.admin import AdminClient, NewTopic
+from bench_targets import start_mock, start_petrel
 
 PARTITIONS = 3
 # The mock keeps only the newest ~5 MiB per partition: produce and consume in chunks that fit.
 def chunk_size(size):
     return min(40_000, (4 << 20) // size)
-
-
-def start_mock(topic):
-    libs = glob.glob(os.path.join(os.path.dirname(ck.__file__), "..", "confluent_kafka.libs", "librdkafka*.so*"))
-    lib = ctypes.CDLL(libs[0])
-    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
-    lib.rd_kafka_new.restype = ctypes.c_void_p
-    lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
-    lib.rd_kafka_mock_cluster_new.restype = ctypes.c_void_p
-    lib.rd_kafka_mock_cluster_new.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    lib.rd_kafka_mock_topic_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
-    lib.rd_kafka_mock_cluster_bootstraps.restype = ctypes.c_char_p
-    lib.rd_kafka_mock_cluster_bootstraps.argtypes = [ctypes.c_void_p]
-    errstr = ctypes.create_string_buffer(512)
-    rk = lib.rd_kafka_new(0, lib.rd_kafka_conf_new(), errstr, 512)
-    mock = lib.rd_kafka_mock_cluster_new(rk, 1)
-    lib.rd_kafka_mock_topic_create(mock, topic.encode(), PARTITIONS, 1)
-    return (lib, rk, mock), lib.rd_kafka_mock_cluster_bootstraps(mock).decode()
-
-
-def start_petrel(binary, topic):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="petrel-bench-")
-    config = os.path.join(workdir, "server.properties")
-    with open(config, "w") as f:
-        f.write(f"broker.id=0\nlisteners=PLAINTEXT://127.0.0.1:{port}\nlog.dirs={workdir}/logs\n")
-    proc = subprocess.Popen([binary, "broker", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    address = f"127.0.0.1:{port}"
-    admin = AdminClient({"bootstrap.servers": address})
-    admin.create_topics([NewTopic(topic, PARTITIONS, 1), NewTopic(topic + "-c", PARTITIONS, 1)])[topic].result(10)
-    time.sleep(0.5)
-    return (proc, workdir), address
 
 
 def produce(bootstrap, topic, n, size, latencies):
@@ -150,7 +104,11 @@ def main():
         results = {}
         for target in ("mock", "petrel"):
             topic = f"bench-{size}"
-            handle, bootstrap = start_mock(topic) if target == "mock" else start_petrel(args.petrel, topic)
+            if target == "mock":
+                handle, bootstrap = start_mock([(topic, PARTITIONS)])
+            else:
+                handle, bootstrap = start_petrel(args.petrel, [(topic, PARTITIONS), (topic + "-c", PARTITIONS)])
+                time.sleep(0.5)
             try:
                 latencies = []
                 print(f"{target}: producing {n:,} x {size} B ...", file=sys.stderr, flush=True)

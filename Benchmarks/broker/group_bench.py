@@ -15,19 +15,13 @@ Usage: python3 Benchmarks/broker/group_bench.py [--rounds 5] [--petrel .build/de
 Prints a Markdown table of median (min–max) milliseconds.
 """
 import argparse
-import ctypes
-import glob
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import tempfile
 import threading
 import time
 
 import confluent_kafka as ck
-from confluent_kafka.admin import AdminClient, NewTopic
+from bench_targets import start_mock, start_petrel
 
 PARTITIONS = 12
 TOPIC = "group-bench"
@@ -121,45 +115,6 @@ def measure(bootstrap, strategy, heartbeat_ms, rounds):
     return joins, leaves
 
 
-def start_mock():
-    libs = glob.glob(os.path.join(os.path.dirname(ck.__file__), "..", "confluent_kafka.libs", "librdkafka*.so*"))
-    lib = ctypes.CDLL(libs[0])
-    lib.rd_kafka_conf_new.restype = ctypes.c_void_p
-    lib.rd_kafka_new.restype = ctypes.c_void_p
-    lib.rd_kafka_new.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
-    lib.rd_kafka_mock_cluster_new.restype = ctypes.c_void_p
-    lib.rd_kafka_mock_cluster_new.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    lib.rd_kafka_mock_topic_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
-    lib.rd_kafka_mock_cluster_bootstraps.restype = ctypes.c_char_p
-    lib.rd_kafka_mock_cluster_bootstraps.argtypes = [ctypes.c_void_p]
-    errstr = ctypes.create_string_buffer(512)
-    rk = lib.rd_kafka_new(0, lib.rd_kafka_conf_new(), errstr, 512)
-    mock = lib.rd_kafka_mock_cluster_new(rk, 1)
-    lib.rd_kafka_mock_topic_create(mock, TOPIC.encode(), PARTITIONS, 1)
-    return (lib, rk, mock), lib.rd_kafka_mock_cluster_bootstraps(mock).decode()
-
-
-def start_petrel(binary):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="petrel-group-bench-")
-    config = os.path.join(workdir, "server.properties")
-    with open(config, "w") as f:
-        f.write(f"broker.id=0\nlisteners=PLAINTEXT://127.0.0.1:{port}\nlog.dirs={workdir}/logs\n")
-    proc = subprocess.Popen([binary, "broker", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    address = f"127.0.0.1:{port}"
-    admin = AdminClient({"bootstrap.servers": address})
-    admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])[TOPIC].result(10)
-    return (proc, workdir), address
-
-
 def summary(values):
     return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
 
@@ -171,8 +126,8 @@ def main():
     parser.add_argument("--no-mock", action="store_true")
     args = parser.parse_args()
 
-    petrel, petrel_address = start_petrel(args.petrel)
-    mock, mock_address = (None, None) if args.no_mock else start_mock()
+    petrel, petrel_address = start_petrel(args.petrel, [(TOPIC, PARTITIONS)], prefix="petrel-group-bench-")
+    mock, mock_address = (None, None) if args.no_mock else start_mock([(TOPIC, PARTITIONS)])
     targets = [("Petrel", petrel_address)] + ([] if args.no_mock else [("librdkafka mock", mock_address)])
     rows = []
     try:

@@ -35,23 +35,6 @@ struct BrokerCommand: ParsableCommand {
             logger.critical("cannot start the broker: \(error)")
             throw ExitCode.failure
         }
-        let done = DispatchSemaphore(value: 0)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                logger.info("received signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
-                Task {
-                    await server.shutdown()
-                    done.signal()
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        // The main thread has nothing else to do: the broker runs on its own threads and queues.
-        done.wait()
-        withExtendedLifetime(sources) {}
+        waitForShutdownSignal(logger: logger) { await server.shutdown() }
     }
 }

@@ -38,23 +38,6 @@ struct ZooKeeperCommand: ParsableCommand {
             logger.critical("cannot start the ZooKeeper node: \(error)")
             throw ExitCode.failure
         }
-        let done = DispatchSemaphore(value: 0)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                logger.info("received signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
-                Task {
-                    await node.shutdown()
-                    done.signal()
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        // The node runs on its own queues; the main thread only waits for the signal.
-        done.wait()
-        withExtendedLifetime(sources) {}
+        waitForShutdownSignal(logger: logger) { await node.shutdown() }
     }
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import Wire
 import ZooKeeperProtocol
 
@@ -41,20 +42,9 @@ public func fuzzZooKeeperRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> C
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `<Target>_main`, so libFuzzer's own `main`
-// is not used; this entry point hands control to libFuzzer's driver instead.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzZooKeeperRequests_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+    runLibFuzzer(argc, argv) { data, size in
         guard let data else { return 0 }
         return fuzzZooKeeperRequest(data, size)
     }
