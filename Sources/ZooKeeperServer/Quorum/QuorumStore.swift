@@ -2,8 +2,7 @@
 /// the snapshot and the persisted epochs. `append` may leave data in the page cache; `sync`
 /// makes every append before it durable. The other calls are durable when they return.
 ///
-/// The file-backed store (`TxnLogFile` + `SnapshotFile` + `QuorumStateFile`) is the next step;
-/// tests use one in memory.
+/// `QuorumFileStore` keeps it in the data directories; tests also use one in memory.
 protocol QuorumStore: AnyObject {
     func append(_ entries: [QuorumEntry]) throws
     func sync() throws
@@ -12,6 +11,13 @@ protocol QuorumStore: AnyObject {
     /// Replaces the log and the state with `snapshot`.
     func install(_ snapshot: QuorumSnapshot) throws
     func persist(_ state: QuorumPersistentState) throws
+    /// The node's log was compacted to `snapshot` (already durable): the store may forget what
+    /// it covers. A store that keeps no separate snapshot need do nothing.
+    func compacted(to snapshot: QuorumSnapshot) throws
+}
+
+extension QuorumStore {
+    func compacted(to snapshot: QuorumSnapshot) throws {}
 }
 
 /// What a quorum node tells its host, on the node's queue, in order.
