@@ -1,8 +1,10 @@
 """ZooKeeper nodes for the interop suite: Petrel's `petrel zookeeper`, or Apache ZooKeeper 3.8
 (Debian's package) as the reference, chosen by ZK_TARGET=petrel|apache (default petrel).
 
-`Ensemble` is a small class with start/stop/kill per node, so the same tests can later run
-against several nodes; today Petrel runs standalone only (one node)."""
+`Ensemble` is a small class with start/stop/kill per node. ZK_NODES=N (default 1) is the size of
+the ensemble the shared `zk_ensemble` fixture starts. A Petrel node that refuses `server.N`
+lines (its ensemble is not wired yet) raises `EnsembleNotSupported`, which the fixtures turn
+into a skip; once Petrel accepts an ensemble config the same tests run against it."""
 import os
 import pathlib
 import signal
@@ -19,6 +21,21 @@ def target() -> str:
     if value not in ("petrel", "apache"):
         raise ValueError(f"ZK_TARGET must be petrel or apache, not {value!r}")
     return value
+
+
+def ensemble_size() -> int:
+    value = os.environ.get("ZK_NODES", "1")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"ZK_NODES must be a positive number of nodes, not {value!r}")
+    return int(value)
+
+
+class EnsembleNotSupported(RuntimeError):
+    """The node exited because it runs standalone only (refuses `server.N` configs)."""
+
+
+# What `petrel zookeeper` prints when it refuses an ensemble config (ZooKeeperNode.swift).
+ENSEMBLE_REFUSAL = "runs standalone only"
 
 
 def free_port() -> int:
@@ -96,7 +113,12 @@ class Node:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"node {self.id} exited with {self.process.returncode}: {self.log()}")
+                log = self.log()
+                refusal = [line for line in log.splitlines() if ENSEMBLE_REFUSAL in line]
+                if self.kind == "petrel" and refusal:
+                    message = refusal[0].split("cannot start the ZooKeeper node: ", 1)[-1]
+                    raise EnsembleNotSupported(f"node {self.id} exited: {message}")
+                raise RuntimeError(f"node {self.id} exited with {self.process.returncode}: {log}")
             try:
                 answer = four_letter_word(self.port, "srvr", timeout=1)
                 if "Mode:" in answer or "not in the whitelist" in answer:
@@ -113,6 +135,28 @@ class Node:
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
+
+    def mode(self, timeout=1.0):
+        """`leader`, `follower` or `standalone` from `srvr`; None when the node does not serve."""
+        try:
+            answer = four_letter_word(self.port, "srvr", timeout=timeout)
+        except OSError:
+            return None
+        for line in answer.splitlines():
+            if line.startswith("Mode:"):
+                return line.split(":", 1)[1].strip()
+        return None
+
+    def zxid(self):
+        """The last zxid the node has applied, from `srvr` (None when it does not serve)."""
+        try:
+            answer = four_letter_word(self.port, "srvr", timeout=1.0)
+        except OSError:
+            return None
+        for line in answer.splitlines():
+            if line.startswith("Zxid:"):
+                return int(line.split(":", 1)[1].strip(), 16)
+        return None
 
     def stop(self, timeout=30):
         """SIGTERM, then waits; returns the exit code."""
@@ -157,10 +201,29 @@ class Ensemble:
     def start(self):
         for node in self.nodes:
             node.start(wait=False)
-        for node in self.nodes:
-            node.wait_serving()
+        try:
+            for node in self.nodes:
+                node.wait_serving()
+        except Exception:
+            self.stop()
+            raise
         return self
 
     def stop(self):
         for node in self.nodes:
             node.stop()
+
+    def leader(self, timeout=30.0):
+        """The running node whose `srvr` says `Mode: leader` (waits for an election)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for node in self.nodes:
+                if node.alive() and node.mode() in ("leader", "standalone"):
+                    return node
+            time.sleep(0.05)
+        raise AssertionError(f"no leader within {timeout}s: " + ", ".join(
+            f"node {n.id}: {n.mode() if n.alive() else 'down'}" for n in self.nodes))
+
+    def followers(self):
+        leader = self.leader()
+        return [node for node in self.nodes if node is not leader and node.alive()]
