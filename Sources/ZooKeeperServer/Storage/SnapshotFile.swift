@@ -103,6 +103,15 @@ enum SnapshotFile {
 
     /// ZooKeeper's quick check (`SnapStream.isValidSnapshot`): the file ends with the seal's
     /// "/" (an int 1 and the byte '/').
+    /// Stores a snapshot's bytes as they are (a quorum leader's snapshot, already in this
+    /// format) as `snapshot.<zxid>`, atomically and durably; returns the path.
+    static func write(bytes: [UInt8], zxid: Int64, to directory: String) throws(FileError) -> String {
+        try FileSystem.createDirectories(directory)
+        let path = directory + "/" + StorageFiles.snapshotName(zxid)
+        try FileSystem.writeAtomically(bytes, to: path)
+        return path
+    }
+
     static func isSealed(_ path: String) -> Bool {
         guard let file = try? FileHandle.open(path, flags: O_RDONLY), let size = try? file.size(),
             size >= StorageFiles.headerSize + 10, let tail = try? file.read(count: 5, at: size - 5)
@@ -129,6 +138,12 @@ enum SnapshotFile {
         }
         let bytes: [UInt8]
         do { bytes = try FileHandle.open(path, flags: O_RDONLY).readAll() } catch { throw .file(error) }
+        return try decode(bytes, zxid: zxid, path: path, extendedTypes: extendedTypes)
+    }
+
+    /// A snapshot file's contents (read from disk, or sent by a quorum leader) as the database
+    /// at `zxid`; `path` only names it in errors.
+    static func decode(_ bytes: [UInt8], zxid: Int64, path: String, extendedTypes: Bool) throws(LoadError) -> ZKDatabase {
         guard StorageFiles.hasHeader(bytes, magic: StorageFiles.snapshotMagic) else {
             throw .damaged("\(path): not a snapshot")
         }

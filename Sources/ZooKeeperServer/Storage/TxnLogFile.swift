@@ -93,6 +93,8 @@ final class TxnLogFile: @unchecked Sendable {
 
     struct Recovered {
         var txns: [Txn] = []
+        /// The stored bytes of each of `txns`, when asked for (the quorum replicates them).
+        var payloads: [[UInt8]] = []
         /// Files truncated because of a torn tail, with the offset where they now end.
         var truncated: [(path: String, at: Int)] = []
     }
@@ -110,7 +112,7 @@ final class TxnLogFile: @unchecked Sendable {
     }
 
     /// Reads the log in `directory`: transactions with a zxid above `after`, in order.
-    static func recover(directory: String, after: Int64) throws(RecoveryError) -> Recovered {
+    static func recover(directory: String, after: Int64, keepPayloads: Bool = false) throws(RecoveryError) -> Recovered {
         var recovered = Recovered()
         let files = StorageFiles.list(directory, prefix: "log.")
         // Files wholly at or below `after` are skipped: a file's records end where the next
@@ -128,62 +130,23 @@ final class TxnLogFile: @unchecked Sendable {
                 throw .file(error)
             }
             if bytes.isEmpty { continue }  // created, nothing written yet
-            var offset = StorageFiles.headerSize
-            var damage: String?
-            if !StorageFiles.hasHeader(bytes, magic: StorageFiles.logMagic) {
-                damage = "no log header"
-                offset = 0
+            let scan = TxnLogScan(bytes, after: after, previous: lastZxid)
+            for record in scan.records {
+                recovered.txns.append(record.txn)
+                if keepPayloads { recovered.payloads.append(Array(record.payload)) }
             }
-            while damage == nil, offset + 12 <= bytes.count {
-                let checksum = UInt64(readUInt32(bytes, offset)) << 32 | UInt64(readUInt32(bytes, offset + 4))
-                let length = Int(Int32(bitPattern: readUInt32(bytes, offset + 8)))
-                if length == 0 && checksum == 0 { break }
-                if length <= 0 || length > maxRecord || offset + framing + length > bytes.count {
-                    damage = "record length \(length) does not fit"
-                    break
-                }
-                let payload = bytes[(offset + 12)..<(offset + 12 + length)]
-                if bytes[offset + 12 + length] != endOfRecord {
-                    damage = "record not ended by 'B'"
-                    break
-                }
-                if UInt64(Adler32.checksum(payload)) != checksum {
-                    damage = "checksum mismatch"
-                    break
-                }
-                var reader = ByteReader(payload)
-                guard let txn = try? TxnCodec.decode(from: &reader), reader.isAtEnd else {
-                    damage = "record does not decode"
-                    break
-                }
-                if txn.zxid <= lastZxid && txn.zxid > after {
-                    damage = "zxid \(txn.zxid) does not follow \(lastZxid)"
-                    break
-                }
-                if txn.zxid > after {
-                    recovered.txns.append(txn)
-                    lastZxid = txn.zxid
-                }
-                offset += framing + length
-            }
-            if damage == nil && offset < bytes.count && offset + 12 > bytes.count && bytes[offset...].contains(where: { $0 != 0 }) {
-                damage = "partial record header"
-            }
-            if let damage {
-                guard isNewest else { throw .corrupt(path: file.path, offset: offset, reason: damage) }
+            lastZxid = scan.records.last?.txn.zxid ?? lastZxid
+            if let damage = scan.damage {
+                guard isNewest else { throw .corrupt(path: file.path, offset: scan.end, reason: damage) }
                 do {
-                    try handle.truncate(to: max(offset, 0))
+                    try handle.truncate(to: scan.end)
                     try handle.sync()
                 } catch {
                     throw .file(error)
                 }
-                recovered.truncated.append((file.path, offset))
+                recovered.truncated.append((file.path, scan.end))
             }
         }
         return recovered
-    }
-
-    private static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
     }
 }
