@@ -8,13 +8,14 @@ import Dispatch
 /// Committed transactions this node did not decide (everything while following, and the
 /// history a new leader inherits) go to `apply`, for the processor to apply in order.
 ///
-/// **Not yet done** (the next steps, in order): a file-backed `QuorumStore` (`TxnLogFile`
-/// needs `truncate(after:)`; `installSnapshot` writes a `SnapshotFile`; `persist` is
-/// `QuorumStateFile`); the processor numbering transactions through the committer (a new
-/// epoch starts at counter 1, not at `lastZxid + 1`: any other zxid stops the node here);
-/// followers forwarding writes and session touches and applying what `apply` hands them,
-/// answering their own clients' requests as those commit; snapshots (`checkpoint` is a no-op,
-/// so the log is never compacted yet); and peer connections on the quorum and election ports.
+/// Snapshots: `checkpoint` hands images to the `QuorumCheckpointer` set by `enableSnapshots`,
+/// which writes one once its zxid is committed and then compacts the log.
+///
+/// **Not yet done** (the next steps, in order): the processor numbering transactions through
+/// the committer (a new epoch starts at counter 1, not at `lastZxid + 1`: any other zxid stops
+/// the node here); followers forwarding writes and session touches and applying what `apply`
+/// hands them, answering their own clients' requests as those commit; and peer connections on
+/// the quorum and election ports.
 final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private let node: QuorumNode
     private let apply: @Sendable ([Txn]) -> Void
@@ -28,6 +29,7 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private var role = QuorumRole.looking
     private var epoch: UInt32 = 0
     private var closed = false
+    private var checkpointer: QuorumCheckpointer?
 
     init(node: QuorumNode, apply: @escaping @Sendable ([Txn]) -> Void, onLostLeadership: @escaping @Sendable (String) -> Void) {
         self.node = node
@@ -54,8 +56,18 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
         }
     }
 
+    /// Lets `checkpoint` write snapshots and compact the log (call before the processor starts;
+    /// without it, `checkpoint` does nothing).
+    func enableSnapshots(_ checkpointer: QuorumCheckpointer) {
+        node.queue.sync { self.checkpointer = checkpointer }
+    }
+
+    /// Snapshots `image` once its zxid is committed (see `QuorumCheckpointer`).
     func checkpoint(_ image: ZKDatabase) {
-        // Snapshots need the store to keep one for SNAP and the peer to compact: next step.
+        node.queue.async { [self] in
+            guard !closed else { return }
+            checkpointer?.offer(image, node: node)
+        }
     }
 
     func close(completion: @escaping @Sendable () -> Void) {
@@ -87,6 +99,7 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
                 waiting.removeFirst()
                 for effect in first.effects { effect.perform() }
             }
+            checkpointer?.retry(node)
         case .roleChanged(let newRole, let newEpoch):
             if case .leading(established: true) = role, newRole != role {
                 lose("no longer leading in epoch \(epoch)")

@@ -94,6 +94,44 @@ final class QuorumNode: @unchecked Sendable {
         return zxid
     }
 
+    /// Whether the log may be compacted to a snapshot at `zxid`: it is committed, above the
+    /// current base and in the log (so it names the transaction the snapshot's state ends with).
+    func canCompact(to zxid: Zxid) -> Bool {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return !failed && zxid > peer.log.baseZxid && zxid <= peer.commitZxid && peer.log.contains(zxid)
+    }
+
+    /// Compacts the log to `snapshot` (durable already, of committed state): the peer drops the
+    /// entries it covers, and the store may forget them.
+    func compact(to snapshot: QuorumSnapshot) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard canCompact(to: snapshot.zxid) else { return }
+        perform(peer.compact(to: snapshot))
+        do {
+            try store.compacted(to: snapshot)
+        } catch {
+            fail("quorum store: \(error)")
+        }
+    }
+
+    /// A client's request this node cannot decide: to the leader (see `QuorumPeer.forward`).
+    /// False when there is no leader to send it to.
+    @discardableResult
+    func forward(_ payload: [UInt8]) -> Bool {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !failed else { return false }
+        let (sent, effects) = peer.forward(payload)
+        perform(effects)
+        return sent
+    }
+
+    /// A client's `sync` (see `QuorumPeer.requestSync`).
+    func requestSync(token: UInt64) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !failed else { return listener?(.syncAborted(tokens: [token])) ?? () }
+        perform(peer.requestSync(token: token))
+    }
+
     private func tickOnQueue() {
         guard !failed else { return }
         perform(peer.tick())
