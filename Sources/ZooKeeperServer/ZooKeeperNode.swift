@@ -27,9 +27,10 @@ public final class ZooKeeperNode: Sendable {
 
     private struct Running: Sendable {
         let processor: RequestProcessor
-        let committer: LocalCommitLog
+        let committer: any TxnCommitter
         let network: TCPServer
         let purge: PurgeTimer?
+        let ensemble: EnsembleParts?
     }
 
     /// The autopurge timer; cancelling a Dispatch source is safe from any thread.
@@ -59,11 +60,13 @@ public final class ZooKeeperNode: Sendable {
     ///   - versionText: what srvr, stat, mntr and envi print after "Zookeeper version:".
     ///   - onFatal: called once if the transaction log cannot be written; nothing may be
     ///     acknowledged after that, so the caller should stop the process (ZooKeeper exits).
+    ///   - ensemble: run `server.N` configurations as an ensemble member (experimental until
+    ///     the interop suite passes against it; without it they are refused).
     public init(
         config: ZooKeeperConfig, logger: Logger = Logger(label: "petrel.zookeeper"), versionText: String = "3.8.0-petrel",
-        onFatal: @escaping @Sendable (String) -> Void = { _ in }
+        ensemble: Bool = false, onFatal: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(StartError) {
-        guard config.isStandalone else { throw .ensembleNotImplemented(servers: config.servers.count) }
+        guard config.isStandalone || ensemble else { throw .ensembleNotImplemented(servers: config.servers.count) }
         self.config = config
         self.logger = logger
         self.versionText = versionText
@@ -73,11 +76,18 @@ public final class ZooKeeperNode: Sendable {
     /// The port clients reach, once started (the real one when `clientPort` is 0).
     public var boundPort: UInt16? { running.withLock { $0?.network.boundPort } }
 
+    /// What the node is doing for its ensemble (srvr's "Mode:"), once started.
+    var servingMode: ServingMode? {
+        guard let processor = running.withLock({ $0?.processor }) else { return nil }
+        return processor.queue.sync { processor.ensemble.mode }
+    }
+
     public func start() throws(StartError) {
         if running.withLock({ $0 != nil }) { throw .alreadyStarted }
         for key in config.ignored {
             logger.warning("ignoring configuration key \(key): not used by this server")
         }
+        if !config.isStandalone { return try startEnsembleMember() }
         let snapshotDirectory = config.dataDir + "/" + StorageFiles.versionDirectory
         let logDirectory = config.dataLogDir + "/" + StorageFiles.versionDirectory
         let started = ContinuousClock.now
@@ -121,9 +131,37 @@ public final class ZooKeeperNode: Sendable {
             throw .network("\(error)")
         }
         let purge = schedulePurge(snapshotDirectory: snapshotDirectory, logDirectory: logDirectory)
-        running.withLock { $0 = Running(processor: processor, committer: committer, network: network, purge: purge) }
+        running.withLock { $0 = Running(processor: processor, committer: committer, network: network, purge: purge, ensemble: nil) }
         for bound in network.boundListeners {
             logger.info("serving clients on \(bound.host):\(bound.port) (standalone, server id \(config.myId))")
+        }
+    }
+
+    /// An ensemble member: the quorum's file store recovers the log; the processor starts
+    /// looking and serves once a leader is established.
+    private func startEnsembleMember() throws(StartError) {
+        let config = self.config
+        let logger = self.logger
+        let versionText = self.versionText
+        let (parts, processor) = try startEnsemble { committer, database in
+            let processor = RequestProcessor(config: config, database: database, committer: committer, logger: logger, stats: ServerStats())
+            processor.versionText = versionText
+            return processor
+        }
+        let network: TCPServer
+        do {
+            network = try TCPServer(configuration: networkConfiguration(processor), handler: ZooKeeperFrameHandler(processor: processor))
+            processor.start()
+            try network.start()
+        } catch {
+            processor.stop {}
+            parts.committer.close {}
+            Task { await parts.close() }
+            throw .network("\(error)")
+        }
+        running.withLock { $0 = Running(processor: processor, committer: parts.committer, network: network, purge: nil, ensemble: parts) }
+        for bound in network.boundListeners {
+            logger.info("serving clients on \(bound.host):\(bound.port) (ensemble member, server id \(config.myId))")
         }
     }
 
@@ -181,6 +219,7 @@ public final class ZooKeeperNode: Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             state.committer.close { done.resume() }
         }
+        await state.ensemble?.close()
         running.withLock { $0 = nil }
         logger.info("shut down cleanly")
     }

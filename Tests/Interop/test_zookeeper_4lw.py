@@ -14,8 +14,15 @@ def port(zk_ensemble):
 
 
 @pytest.fixture
+def mode(zk_ensemble):
+    """What `srvr` says of the first node: standalone alone, leader or follower in an ensemble."""
+    return "standalone" if len(zk_ensemble.nodes) == 1 else zk_ensemble.nodes[0].mode()
+
+
+@pytest.fixture
 def kazoo(zk_ensemble):
-    zk = KazooClient(hosts=zk_ensemble.hosts, timeout=10)
+    # On the node the words are sent to, so its counters and connection lists include kazoo.
+    zk = KazooClient(hosts=zk_ensemble.nodes[0].address, timeout=10)
     zk.start(timeout=15)
     yield zk
     zk.stop()
@@ -27,7 +34,7 @@ def test_ruok_and_isro(port):
     assert four_letter_word(port, "isro") == "rw"
 
 
-def test_srvr_layout(port, kazoo):
+def test_srvr_layout(port, kazoo, mode):
     kazoo.ensure_path("/fourletter")
     text = four_letter_word(port, "srvr")
     lines = text.split("\n")
@@ -37,12 +44,12 @@ def test_srvr_layout(port, kazoo):
     assert re.fullmatch(r"Connections: [1-9]\d*", lines[4])
     assert lines[5] == "Outstanding: 0"
     assert re.fullmatch(r"Zxid: 0x[0-9a-f]+", lines[6]) and int(lines[6][8:], 16) > 0
-    assert lines[7] == "Mode: standalone"
+    assert lines[7] == f"Mode: {mode}"
     assert re.fullmatch(r"Node count: \d+", lines[8]) and int(lines[8][12:]) >= 6
     assert lines[9:] == [""]
 
 
-def test_stat_lists_clients(port, kazoo):
+def test_stat_lists_clients(port, kazoo, mode):
     text = four_letter_word(port, "stat")
     head, rest = text.split("\nClients:\n", 1)
     assert head.startswith("Zookeeper version: ")
@@ -50,7 +57,7 @@ def test_stat_lists_clients(port, kazoo):
     for line in clients.split("\n"):
         assert re.fullmatch(r" /127\.0\.0\.1:\d+\[[01]\]\(queued=0,recved=\d+,sent=\d+\)", line), line
     assert len(clients.split("\n")) >= 2  # kazoo's connection and this one
-    assert tail.startswith("Latency min/avg/max: ") and "Mode: standalone\n" in tail
+    assert tail.startswith("Latency min/avg/max: ") and f"Mode: {mode}\n" in tail
 
 
 def test_cons_shows_the_session(port, kazoo):
@@ -64,10 +71,10 @@ def test_cons_shows_the_session(port, kazoo):
                         lines[0]), lines[0]
 
 
-def test_mntr_key_values(port, kazoo):
+def test_mntr_key_values(port, kazoo, mode):
     kazoo.create("/mntr-eph", b"", ephemeral=True)
     pairs = dict(line.split("\t", 1) for line in four_letter_word(port, "mntr").strip("\n").split("\n"))
-    assert pairs["zk_server_state"] == "standalone"
+    assert pairs["zk_server_state"] == mode
     assert pairs["zk_version"].startswith("3.8.")
     assert int(pairs["zk_ephemerals_count"]) >= 1
     assert int(pairs["zk_znode_count"]) >= 6
@@ -81,12 +88,15 @@ def test_mntr_key_values(port, kazoo):
 
 def test_conf(port, zk_ensemble):
     node = zk_ensemble.nodes[0]
-    pairs = dict(line.split("=", 1) for line in four_letter_word(port, "conf").strip("\n").split("\n"))
+    # An ensemble adds a `membership: ` line and `server.N=...` lines; the keys below are in both.
+    lines = four_letter_word(port, "conf").strip("\n").split("\n")
+    pairs = dict(line.split("=", 1) for line in lines if "=" in line)
     assert pairs["clientPort"] == str(port)
     assert pairs["dataDir"] == f"{node.data_dir}/version-2"
     assert pairs["dataLogDir"] == f"{node.data_dir}/version-2"
     assert (pairs["tickTime"], pairs["minSessionTimeout"], pairs["maxSessionTimeout"]) == ("500", "1000", "10000")
-    assert pairs["maxClientCnxns"] == "0" and pairs["serverId"] == "0"
+    assert pairs["maxClientCnxns"] == "0"
+    assert pairs["serverId"] == ("0" if len(zk_ensemble.nodes) == 1 else str(node.id))
     assert int(pairs["dataDirSize"]) > 0
 
 

@@ -4,7 +4,8 @@ import ZooKeeperProtocol
 /// What the request processor knows of one client connection. Owned by the processor's queue.
 final class ClientConnection {
     let info: ConnectionInfo
-    let channel: ConnectionChannel
+    /// nil for a request a follower forwarded: its client is connected elsewhere.
+    let channel: ConnectionChannel?
     let stats = ConnectionStats()
     /// 0 until the handshake binds a session.
     var sessionId: Int64 = 0
@@ -14,7 +15,7 @@ final class ClientConnection {
     /// A `close` is on its way; later requests are dropped.
     var closing = false
 
-    init(info: ConnectionInfo, channel: ConnectionChannel) {
+    init(info: ConnectionInfo, channel: ConnectionChannel?) {
         self.info = info
         self.channel = channel
         self.ids = [Id(scheme: "ip", id: info.remoteHost)]

@@ -67,7 +67,7 @@ extension RequestProcessor {
         text += "Connections: \(connectionList.count)\n"
         text += "Outstanding: \(outstanding)\n"
         text += "Zxid: 0x\(hex(database.lastZxid))\n"
-        text += "Mode: standalone\n"
+        text += "Mode: \(ensemble.mode.name)\n"
         text += "Node count: \(nodeCount)\n"
         return text
     }
@@ -145,7 +145,7 @@ extension RequestProcessor {
         let values = stats.snapshot
         var pairs: [(String, String)] = [
             ("zk_version", versionText),
-            ("zk_server_state", "standalone"),
+            ("zk_server_state", ensemble.mode.name),
             ("zk_ephemerals_count", "\(database.tree.ephemerals.values.reduce(0) { $0 + $1.count })"),
             ("zk_num_alive_connections", "\(connectionList.count)"),
             ("zk_avg_latency", values.averageText),

@@ -20,7 +20,7 @@ extension RequestProcessor {
         case .malformed(let header, let why):
             logger.info("malformed \(OpCode(rawValue: header.type)?.name ?? "\(header.type)") request from \(connection.info): \(why)")
             _ = touch(connection.sessionId)
-            if let op = OpCode(rawValue: header.type), [.create, .create2, .createTTL, .createContainer, .delete, .setData, .setACL, .check, .multi].contains(op) {
+            if ensemble.mode != .following, let op = OpCode(rawValue: header.type), [.create, .create2, .createTTL, .createContainer, .delete, .setData, .setACL, .check, .multi].contains(op) {
                 let (zxid, _) = commit(.error(ErrorCode.marshallingError.rawValue), session: connection.sessionId, cxid: header.xid)
                 finish(context, xid: header.xid, op: "NA", error: .marshallingError, zxid: zxid)
             } else {

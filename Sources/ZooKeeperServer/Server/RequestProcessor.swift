@@ -25,29 +25,31 @@ final class RequestProcessor: @unchecked Sendable {
     let logger: Logger
     let stats: ServerStats
     private let committer: any TxnCommitter
-    private(set) var database: ZKDatabase
-    private var tracker: SessionTracker
+    var database: ZKDatabase
+    var tracker: SessionTracker
     private var watches = WatchManager()
-    private var connections: [UInt64: ClientConnection] = [:]
+    var connections: [UInt64: ClientConnection] = [:]
     /// The connection each live session is attached to, if any.
-    private var sessionOwners: [Int64: UInt64] = [:]
-    private var nextSessionId: Int64
+    var sessionOwners: [Int64: UInt64] = [:]
+    var nextSessionId: Int64
+    /// Standalone, or this node's part in an ensemble (see `RequestProcessor+Following`).
+    var ensemble = EnsembleState()
     private var aclCache = ACLCache()
     private var superId: Id?
     private var txnsSinceSnapshot = 0
     private var snapshotThreshold: Int
     /// Monotonic time of the current request, ms.
-    private var now: Int64 = 0
+    var now: Int64 = 0
     // The batch being built for the committer.
     private var pendingTxns: [Txn] = []
-    private var pendingEffects: [Effect] = []
+    var pendingEffects: [Effect] = []
     private var timers: [any DispatchSourceTimer] = []
     private(set) var isServing = true
     /// What srvr, stat, mntr and envi print as the version (set before `start`).
     var versionText = "3.8.0-petrel"
 
     /// Requests received and not yet answered (srvr's "Outstanding").
-    private(set) var outstanding = 0
+    var outstanding = 0
 
     init(config: ZooKeeperConfig, database: ZKDatabase, committer: any TxnCommitter, logger: Logger, stats: ServerStats) {
         self.config = config
@@ -116,6 +118,11 @@ final class RequestProcessor: @unchecked Sendable {
             guard isServing, let connection = connections[id], !connection.closing else {
                 return reply(.close(reason: "connection is closing"))
             }
+            // ZooKeeper serves nobody while its ensemble has no leader.
+            guard ensemble.mode != .looking else {
+                connection.closing = true
+                return reply(.close(reason: "this server is not serving: the ensemble has no leader"))
+            }
             connection.stats.received()
             outstanding += 1
             let context = RequestContext(connection: connection, reply: reply, received: received)
@@ -125,7 +132,11 @@ final class RequestProcessor: @unchecked Sendable {
             case .garbage(let why):
                 finish(context, .close(reason: why))
             default:
-                handleRequest(incoming, context)
+                if ensemble.mode == .following && connection.sessionId != 0 {
+                    followerReceive(incoming, context)
+                } else {
+                    handleRequest(incoming, context)
+                }
             }
             flush()
         }
@@ -166,12 +177,16 @@ final class RequestProcessor: @unchecked Sendable {
 
     func closeAfterReplies(_ connection: ClientConnection, reason: String) {
         connection.closing = true
-        pendingEffects.append(.close(connection.channel, reason: reason))
+        if let channel = connection.channel { pendingEffects.append(.close(channel, reason: reason)) }
     }
 
     /// Hands the batch to the committer; takes a snapshot when enough transactions passed.
-    private func flush() {
+    func flush() {
         if pendingTxns.isEmpty && pendingEffects.isEmpty { return }
+        if ensemble.mode == .leading, let last = pendingTxns.last?.zxid {
+            // Released once the batch commits: then the fallback image may take it.
+            pendingEffects.append(.run { [weak self] in self?.confirm(through: last) })
+        }
         committer.submit(pendingTxns, effects: pendingEffects)
         pendingTxns = []
         pendingEffects = []
@@ -188,9 +203,18 @@ final class RequestProcessor: @unchecked Sendable {
     /// triggers.
     @discardableResult
     func commit(_ body: TxnBody, session: Int64, cxid: Int32) -> (zxid: Int64, outcome: ZKDatabase.Outcome) {
-        let txn = Txn(sessionId: session, cxid: cxid, zxid: database.lastZxid + 1, time: WallClock.milliseconds(), body: body)
+        if ensemble.mode == .following {
+            // A follower decides nothing: it applies what the leader decided, when it commits.
+            guard let txn = ensemble.replaying else { return (database.lastZxid, ZKDatabase.Outcome()) }
+            ensemble.replaying = nil
+            let outcome = database.apply(txn)
+            notify(outcome.events)
+            return (txn.zxid, outcome)
+        }
+        let txn = Txn(sessionId: session, cxid: cxid, zxid: committer.nextZxid(after: database.lastZxid), time: WallClock.milliseconds(), body: body)
         let outcome = database.apply(txn)
         pendingTxns.append(txn)
+        if ensemble.mode == .leading { ensemble.unconfirmed.append(txn) }
         txnsSinceSnapshot += 1
         notify(outcome.events)
         return (txn.zxid, outcome)
@@ -202,24 +226,25 @@ final class RequestProcessor: @unchecked Sendable {
             if watchers.isEmpty { continue }
             let frame = Frames.notification(event.type, path: event.path)
             for watcher in watchers {
-                guard let connection = connections[watcher] else { continue }
+                guard let connection = connections[watcher], let channel = connection.channel else { continue }
                 connection.stats.sent()
                 stats.sent()
-                pendingEffects.append(.push(connection.channel, frame))
+                pendingEffects.append(.push(channel, frame))
             }
         }
     }
 
     /// Sends one notification to one connection (setWatches catching a client up).
     func notify(_ connection: ClientConnection, _ type: EventType, path: String) {
+        guard let channel = connection.channel else { return }
         connection.stats.sent()
         stats.sent()
-        pendingEffects.append(.push(connection.channel, Frames.notification(type, path: path)))
+        pendingEffects.append(.push(channel, Frames.notification(type, path: path)))
     }
 
     // MARK: Sessions
 
-    private func handleConnect(_ request: ConnectRequest, _ context: RequestContext) {
+    func handleConnect(_ request: ConnectRequest, _ context: RequestContext) {
         let connection = context.connection
         if request.lastZxidSeen > database.lastZxid {
             return finish(context, .close(reason: "client has seen zxid 0x\(String(request.lastZxidSeen, radix: 16)), ours is 0x\(String(database.lastZxid, radix: 16)): it must try another server"))
@@ -229,6 +254,12 @@ final class RequestProcessor: @unchecked Sendable {
         if request.sessionId == 0 {
             let session = nextSessionId
             nextSessionId += 1
+            if ensemble.mode == .following {
+                // Answered when the leader's createSession commits here.
+                ensemble.pendingConnects[session] = (context: context, readOnly: readOnlyFlag)
+                ensemble.link?.forward(ForwardedRequest.createSession(session: session, timeout: timeout).encoded())
+                return
+            }
             commit(.createSession(timeout: timeout), session: session, cxid: 0)
             tracker.add(session, timeout: timeout, now: now)
             bind(connection, to: session, timeout: timeout)
@@ -245,13 +276,14 @@ final class RequestProcessor: @unchecked Sendable {
             old.sessionId = 0
             closeAfterReplies(old, reason: "session 0x\(String(UInt64(bitPattern: session), radix: 16)) reconnected on another connection")
         }
-        tracker.touch(session, now: now, timeout: timeout)
+        _ = tracker.touch(session, now: now, timeout: timeout)
+        if ensemble.mode == .following { ensemble.touched[session] = timeout }
         bind(connection, to: session, timeout: timeout)
         let response = ConnectResponse(timeOut: timeout, sessionId: session, passwd: SessionIdentity.password(for: session), readOnly: readOnlyFlag)
         finish(context, .frame(Frames.connectResponse(response)), op: "SESS")
     }
 
-    private func bind(_ connection: ClientConnection, to session: Int64, timeout: Int32) {
+    func bind(_ connection: ClientConnection, to session: Int64, timeout: Int32) {
         connection.sessionId = session
         connection.timeout = timeout
         sessionOwners[session] = connection.info.id
@@ -272,6 +304,11 @@ final class RequestProcessor: @unchecked Sendable {
 
     private func expireSessions() {
         now = MonotonicClock.milliseconds()
+        switch ensemble.mode {
+        case .standalone, .leading: break
+        case .following: return reportTouches()
+        case .looking: return
+        }
         for session in tracker.expire(now: now) {
             let hex = String(UInt64(bitPattern: session), radix: 16)
             logger.info("session 0x\(hex) expired")
@@ -281,12 +318,19 @@ final class RequestProcessor: @unchecked Sendable {
     }
 
     func touch(_ session: Int64) -> Bool {
-        tracker.touch(session, now: now)
+        if ensemble.mode == .following {
+            // Only the leader tracks expiry; it hears of this touch in the next report.
+            guard let timeout = database.sessions[session] else { return false }
+            ensemble.touched[session] = timeout
+            return true
+        }
+        return tracker.touch(session, now: now)
     }
 
     // MARK: Containers and TTL nodes
 
     private func deleteExpiredContainers() {
+        guard ensemble.mode == .standalone || ensemble.mode == .leading else { return }
         let wallNow = WallClock.milliseconds()
         var candidates: [String] = []
         for path in database.tree.containers {

@@ -15,6 +15,14 @@ protocol TxnCommitter: AnyObject, Sendable {
     func checkpoint(_ image: ZKDatabase)
     /// Makes everything durable, runs the remaining effects, closes files.
     func close(completion: @escaping @Sendable () -> Void)
+    /// The zxid the transaction after `last` gets. Called on the processor's queue; an
+    /// ensemble's leader starts each new epoch at counter 1.
+    func nextZxid(after last: Int64) -> Int64
+}
+
+extension TxnCommitter {
+    /// A standalone log numbers transactions one after another.
+    func nextZxid(after last: Int64) -> Int64 { last + 1 }
 }
 
 /// The standalone node's committer: `TxnLogFile` on its own serial queue with group commit.

@@ -1,0 +1,94 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// Starting as an ensemble member: the quorum transport on this member's quorum port, a
+/// `QuorumNode` running the peer protocol, a `QuorumCommitter` as the processor's committer.
+/// The processor starts `looking` and serves clients once a leader is established.
+extension ZooKeeperNode {
+    struct EnsembleParts {
+        let committer: QuorumCommitter
+        let node: QuorumNode
+        let transport: QuorumTransport
+        let store: QuorumFileStore
+
+        /// After the committer closed (the node is stopped): peers and files go.
+        func close() async {
+            await transport.shutdown()
+            let store = self.store
+            node.queue.sync { try? store.close() }
+        }
+    }
+
+    /// ZooKeeper's timing mapped onto the peer's ticks (a tenth of `tickTime` each): a leader
+    /// heartbeats every fifth of a tick; it steps down after `syncLimit`·0.6 ticks without a
+    /// majority; a follower that hears no leader for `syncLimit`·0.8–1.6 ticks starts an
+    /// election (the lease is shorter than any election timeout, so an old leader stops
+    /// serving before a new one can be elected).
+    static func quorumTiming(_ config: ZooKeeperConfig) -> (timing: QuorumTiming, tick: DispatchTimeInterval) {
+        let sync = max(config.syncLimit ?? 5, 2)
+        let timing = QuorumTiming(heartbeatTicks: 2, electionTicks: (sync * 8)...(sync * 16), leaseTicks: sync * 6, syncRetryTicks: 4)
+        return (timing, .milliseconds(max(config.tickTime / 10, 5)))
+    }
+
+    /// - Parameter processorFor: makes the processor over the recovered database (the newest
+    ///   snapshot's state: the logged entries after it reach the processor as they commit).
+    func startEnsemble(processorFor: (QuorumCommitter, ZKDatabase) -> RequestProcessor) throws(StartError) -> (EnsembleParts, RequestProcessor) {
+        let myId = config.myId
+        guard let me = config.servers[myId] else {
+            throw .recovery("myid \(myId) has no server.\(myId) line in the configuration")
+        }
+        let store: QuorumFileStore
+        let contents: QuorumFileStore.Contents
+        do {
+            (store, contents) = try QuorumFileStore.open(
+                dataDirectory: config.dataDir, dataLogDirectory: config.dataLogDir, preAllocSizeKB: config.preAllocSizeKB,
+                extendedTypes: config.extendedTypesEnabled)
+        } catch {
+            throw .recovery("\(error)")
+        }
+        for skipped in contents.skippedSnapshots { logger.warning("skipped an unreadable snapshot: \(skipped)") }
+        for truncated in contents.truncated { logger.warning("truncated a torn transaction log tail: \(truncated)") }
+        logger.info(
+            "recovered the quorum log to \(contents.lastZxid) (snapshot \(contents.snapshot.map { "\($0.zxid)" } ?? "none"), \(contents.entries.count) entries after it), epochs \(contents.persistent.acceptedEpoch)/\(contents.persistent.currentEpoch)"
+        )
+        let transport: QuorumTransport
+        do {
+            transport = try QuorumTransport(id: PeerID(myId), host: me.host, port: UInt16(clamping: me.quorumPort))
+        } catch {
+            throw .network("cannot listen on the quorum port \(me.host):\(me.quorumPort): \(error)")
+        }
+        let members = config.servers.values.filter { !$0.isObserver }.map { PeerID($0.id) }
+        var addresses: [PeerID: (host: String, port: UInt16)] = [:]
+        for server in config.servers.values { addresses[PeerID(server.id)] = (host: server.host, port: UInt16(clamping: server.quorumPort)) }
+        transport.connect(to: addresses)
+        let (timing, tick) = Self.quorumTiming(config)
+        let peer = QuorumPeer(
+            id: PeerID(myId), members: members, timing: timing, persistent: contents.persistent, snapshot: contents.snapshot, log: contents.entries,
+            seed: UInt64.random(in: 0...UInt64.max))
+        let node = QuorumNode(peer: peer, store: store) { to, frame in transport.send(to: to, frame: frame) }
+        transport.deliver { from, body in node.receive(body: body, from: from) }
+        let target = ProcessorRef()
+        let logger = self.logger
+        let committer = QuorumCommitter(
+            node: node, apply: { txns in target.processor?.applyCommitted(txns) },
+            onLostLeadership: { reason in logger.warning("stopped leading: \(reason)") })
+        let processor = processorFor(committer, contents.database)
+        target.processor = processor
+        processor.queue.sync { processor.changeMode(to: .looking) }
+        processor.attach(link: committer)
+        committer.attach(processor)
+        node.start(tickEvery: tick)
+        logger.info("ensemble member \(myId) of \(members.count): quorum port \(me.host):\(transport.port)")
+        return (EnsembleParts(committer: committer, node: node, transport: transport, store: store), processor)
+    }
+}
+
+/// The committer is made before the processor it feeds: this closes the loop.
+final class ProcessorRef: Sendable {
+    private let value = Mutex<RequestProcessor?>(nil)
+    var processor: RequestProcessor? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
