@@ -3,6 +3,7 @@ readOnly byte, session resumption and refusal), bad input (each closes or answer
 connection that sent it, and the node keeps serving), pings, pipelining, setWatches and
 persistent watches (addWatch). Expectations were checked against Apache ZooKeeper 3.8
 (ZK_TARGET=apache)."""
+import os
 import socket
 import struct
 import time
@@ -375,6 +376,9 @@ def test_emptied_container_and_expired_ttl_node_are_deleted(zk_factory):
     s.close()
 
 
+@pytest.mark.xfail(os.environ.get("ZK_TARGET") == "apache" and os.environ.get("ZK_NODES", "1") != "1", strict=False,
+                   reason="an Apache ZooKeeper 3.8 follower stops answering new connections after a client sends "
+                          "createSession (-10) inside its session; Petrel must keep serving")
 def test_random_requests_never_take_the_node_down(port):
     """Random bodies under every op code a client can name, on a few connections: each gets an
     answer or is closed, and the node keeps serving (decoding never traps)."""
