@@ -3,10 +3,11 @@ import Glibc
 /// Cutting the log back and reading it by zxid: what an ensemble member needs besides
 /// appending (a TRUNC from its leader, and DIFFs it sends its followers as leader).
 extension TxnLogFile {
-    /// Removes every record after `zxid`, durably: the file holding `zxid` (or the last record
-    /// below it) is cut right after it, later files are deleted, and the directory is synced
-    /// so no deleted file comes back after a crash. The current file is closed first; the next
-    /// append opens `log.<its zxid>`.
+    /// Removes every record after `zxid`, durably: later files are deleted, newest first, the
+    /// directory synced after each (so a crash never brings back a later file without the ones
+    /// before it: the log stays a prefix, never a log with a hole), then the file holding
+    /// `zxid` (or the last record below it) is cut right after it. The current file is closed
+    /// first; the next append opens `log.<its zxid>`.
     func truncate(after zxid: Int64) throws(RecoveryError) {
         do {
             try roll()
@@ -19,6 +20,7 @@ extension TxnLogFile {
                 // A file is named by its first zxid: one named above `zxid` holds nothing to keep.
                 if file.zxid > zxid {
                     try FileSystem.remove(file.path)
+                    try FileSystem.syncDirectory(directory)
                     continue
                 }
                 let handle = try FileHandle.open(file.path, flags: O_RDWR)
@@ -34,7 +36,6 @@ extension TxnLogFile {
                 }
                 break
             }
-            if FileSystem.isDirectory(directory) { try FileSystem.syncDirectory(directory) }
         } catch {
             throw .file(error)
         }
