@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// The ensemble's `TxnCommitter` (a first cut): transactions decided by this node's request
 /// processor — which only happens while it is the established leader — are proposed to the
@@ -11,11 +12,12 @@ import Dispatch
 /// Snapshots: `checkpoint` hands images to the `QuorumCheckpointer` set by `enableSnapshots`,
 /// which writes one once its zxid is committed and then compacts the log.
 ///
-/// **Not yet done** (the next steps, in order): the processor numbering transactions through
-/// the committer (a new epoch starts at counter 1, not at `lastZxid + 1`: any other zxid stops
-/// the node here); followers forwarding writes and session touches and applying what `apply`
-/// hands them, answering their own clients' requests as those commit; and peer connections on
-/// the quorum and election ports.
+/// Numbering: the processor asks `nextZxid(after:)`, so a new epoch starts at counter 1.
+/// Followers reach the leader through `EnsembleLink` (forwarded requests, session touches,
+/// syncs); role changes, forwarded requests, sync outcomes and installed snapshots reach the
+/// processor through `QuorumCommitterHost`.
+///
+/// **Not yet done**: the election port (votes travel on the quorum port).
 final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private let node: QuorumNode
     private let apply: @Sendable ([Txn]) -> Void
@@ -29,13 +31,22 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private var role = QuorumRole.looking
     private var epoch: UInt32 = 0
     private var closed = false
+    private var host: (any QuorumCommitterHost)?
     private var checkpointer: QuorumCheckpointer?
+    /// The epoch this node leads in (established), readable from the processor's queue.
+    private let leadingEpoch = Mutex<UInt32?>(nil)
 
     init(node: QuorumNode, apply: @escaping @Sendable ([Txn]) -> Void, onLostLeadership: @escaping @Sendable (String) -> Void) {
         self.node = node
         self.apply = apply
         self.onLostLeadership = onLostLeadership
         node.listen { [weak self] event in self?.handle(event) }
+    }
+
+    /// Sets who hears role changes, forwarded requests and sync outcomes (before the node
+    /// starts).
+    func attach(_ host: any QuorumCommitterHost) {
+        node.queue.sync { self.host = host }
     }
 
     func submit(_ txns: [Txn], effects: [Effect]) {
@@ -54,6 +65,13 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
                 waiting.append((zxid: target, effects: effects))
             }
         }
+    }
+
+    /// The leader numbers its first transaction of an epoch `epoch << 32 | 1`, as the peer's
+    /// `nextProposalZxid` expects; then one after another.
+    func nextZxid(after last: Int64) -> Int64 {
+        guard let epoch = leadingEpoch.withLock({ $0 }), Zxid(value: last).epoch != epoch else { return last + 1 }
+        return Zxid(epoch: epoch, counter: 1).value
     }
 
     /// Lets `checkpoint` write snapshots and compact the log (call before the processor starts;
@@ -106,10 +124,20 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
             }
             role = newRole
             epoch = newEpoch
+            leadingEpoch.withLock { $0 = newRole == .leading(established: true) ? newEpoch : nil }
+            host?.roleChanged(ServingMode(newRole))
         case .failed(let message):
             lose(message)
-        case .snapshotInstalled, .forwarded, .syncCompleted, .syncAborted:
-            break
+            host?.roleChanged(.looking)
+        case .forwarded(let from, let payload):
+            host?.forwarded(from: from, payload: payload)
+        case .syncCompleted(let token):
+            host?.syncCompleted(token: token)
+        case .syncAborted(let tokens):
+            host?.syncAborted(tokens: tokens)
+        case .snapshotInstalled(let snapshot):
+            // The follower's state was replaced: the processor reloads it.
+            host?.snapshotInstalled(snapshot)
         }
     }
 
@@ -117,5 +145,44 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private func lose(_ reason: String) {
         waiting = []
         onLostLeadership(reason)
+    }
+}
+
+extension QuorumCommitter: EnsembleLink {
+    func forward(_ payload: [UInt8]) {
+        node.queue.async { [self] in
+            guard !closed else { return }
+            node.forward(payload)
+        }
+    }
+
+    func requestSync(token: UInt64) {
+        node.queue.async { [self] in
+            guard !closed else { return host?.syncAborted(tokens: [token]) ?? () }
+            node.requestSync(token: token)
+        }
+    }
+}
+
+/// What the request processor hears from the ensemble besides committed transactions; called
+/// on the node's queue, in order with `apply`.
+protocol QuorumCommitterHost: AnyObject, Sendable {
+    func roleChanged(_ mode: ServingMode)
+    /// Leader: a follower's (or its own) forwarded request.
+    func forwarded(from peer: PeerID, payload: [UInt8])
+    func syncCompleted(token: UInt64)
+    func syncAborted(tokens: [UInt64])
+    /// A follower's sync replaced its state with the leader's snapshot (a `SnapshotFile`).
+    func snapshotInstalled(_ snapshot: QuorumSnapshot)
+}
+
+extension ServingMode {
+    /// A leader serves only once established: before that its history is not yet applied.
+    init(_ role: QuorumRole) {
+        switch role {
+        case .looking, .leading(established: false): self = .looking
+        case .following: self = .following
+        case .leading(established: true): self = .leading
+        }
     }
 }
