@@ -59,6 +59,13 @@ import Testing
         }
     }
 
+    /// A valid snapshot file's bytes (of a small database), written under `dir`.
+    static func snapshotBytes(_ dir: ZKTempDir) throws -> [UInt8] {
+        var database = ZKDatabase(extendedTypes: false)
+        database.next(zkCreate("/s", "snapshot", parentCVersion: 1))
+        return dir.bytes(try SnapshotFile.write(database, to: dir.path + "/source"))
+    }
+
     static func snapshotZxids(_ dir: ZKTempDir) -> [Int64] {
         StorageFiles.list(dir.snapshots, prefix: "snapshot.").map(\.zxid)
     }
