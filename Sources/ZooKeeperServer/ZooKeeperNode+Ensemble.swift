@@ -73,6 +73,9 @@ extension ZooKeeperNode {
         let committer = QuorumCommitter(
             node: node, apply: { txns in target.processor?.applyCommitted(txns) },
             onLostLeadership: { reason in logger.warning("stopped leading: \(reason)") })
+        // Purging old files is autopurge's business, as in ZooKeeper: off unless it is on.
+        let retain = config.autopurgePurgeInterval > 0 ? config.autopurgeSnapRetainCount : 0
+        committer.enableSnapshots(QuorumCheckpointer(store: store, retain: retain, report: { logger.info("\($0)") }))
         let processor = processorFor(committer, contents.database)
         target.processor = processor
         processor.queue.sync { processor.changeMode(to: .looking) }

@@ -46,7 +46,9 @@ import ZooKeeperProtocol
         return (Int64(1)...3).map { id in
             var config = ZooKeeperConfig(dataDir: dir.path + "/\(id)", clientPort: 0)
             config.clientPortAddress = "127.0.0.1"
-            config.tickTime = 100
+            // Ticks of 25 ms: a leader steps down after 0.75 s without a majority, elections
+            // after 1–2 s of silence, which a loaded test machine does not trip by accident.
+            config.tickTime = 250
             config.syncLimit = 5
             config.maxSessionTimeoutSetting = 10_000
             config.servers = servers

@@ -76,7 +76,19 @@ extension QuorumPeer {
         }
         guard reached.count >= quorum else { return }
         reached.sort(by: >)
+        let before = commitZxid
+        let mark = effects.count
         advanceCommit(to: min(reached[quorum - 1], durableZxid))
+        if commitZxid > before {
+            // Followers learn the new commit point now, ahead of this node's own commit (which
+            // releases replies), rather than at the next heartbeat: a client that wrote through
+            // one member then reads its write at another, as ZooKeeper's leader sends COMMIT
+            // before it answers.
+            let committed = effects[mark...]
+            effects.removeSubrange(mark...)
+            broadcastHeartbeat()
+            effects += committed
+        }
         var done: [(from: PeerID, token: UInt64, target: Zxid)] = []
         leader.syncs.removeAll { sync in
             guard sync.target <= commitZxid else { return false }

@@ -42,6 +42,8 @@ extension RequestProcessor {
         queue.async { [self] in
             now = MonotonicClock.milliseconds()
             for txn in txns { applyCommitted(txn) }
+            // A follower snapshots what it applied too, so its own log is compacted.
+            if ensemble.mode != .leading { txnsSinceSnapshot += txns.count }
             flush()
         }
     }

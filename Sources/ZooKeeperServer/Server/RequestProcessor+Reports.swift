@@ -20,7 +20,9 @@ extension RequestProcessor {
         connectionList.first { $0.info.id == asker.id }?.stats.received()
         if word == .ruok { return "imok" }
         if word == .isro { return "rw" }
-        guard isServing else { return "This ZooKeeper instance is not currently serving requests\n" }
+        // An ensemble member without a leader serves nothing, as ZooKeeper's says.
+        let looking = ensemble.mode == .looking && word != .conf && word != .envi
+        guard isServing && !looking else { return "This ZooKeeper instance is not currently serving requests\n" }
         switch word {
         case .srvr: return serverReport(withClients: false)
         case .stat: return serverReport(withClients: true)

@@ -36,7 +36,7 @@ final class RequestProcessor: @unchecked Sendable {
     var ensemble = EnsembleState()
     private var aclCache = ACLCache()
     private var superId: Id?
-    private var txnsSinceSnapshot = 0
+    var txnsSinceSnapshot = 0
     private var snapshotThreshold: Int
     /// Monotonic time of the current request, ms.
     var now: Int64 = 0
