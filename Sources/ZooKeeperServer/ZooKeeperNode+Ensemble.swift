@@ -36,7 +36,7 @@ extension ZooKeeperNode {
     func startEnsemble(processorFor: (QuorumCommitter, ZKDatabase) -> RequestProcessor) throws(StartError) -> (EnsembleParts, RequestProcessor) {
         let myId = config.myId
         guard let me = config.servers[myId] else {
-            throw .recovery("myid \(myId) has no server.\(myId) line in the configuration")
+            throw .membership("myid \(myId) names no server.\(myId) line")
         }
         let store: QuorumFileStore
         let contents: QuorumFileStore.Contents

@@ -15,9 +15,9 @@ import Synchronization
 /// back.
 ///
 /// **The ensemble seam.** Everything that makes a transaction durable goes through the
-/// `TxnCommitter` the processor is given; here it is the local `LocalCommitLog`. A node with
-/// `server.N` lines (and not standalone by ZooKeeper's rule) is refused until the quorum
-/// protocol provides a committer.
+/// `TxnCommitter` the processor is given: the local `LocalCommitLog` for a standalone node; for
+/// a configuration with `server.N` lines (not standalone by ZooKeeper's rule) the node is an
+/// ensemble member and it is a `QuorumCommitter` (`ZooKeeperNode+Ensemble.swift`).
 public final class ZooKeeperNode: Sendable {
     public let config: ZooKeeperConfig
     let logger: Logger
@@ -40,15 +40,15 @@ public final class ZooKeeperNode: Sendable {
     }
 
     public enum StartError: Error, CustomStringConvertible {
-        case ensembleNotImplemented(servers: Int)
+        /// The configuration names an ensemble this node cannot be a member of.
+        case membership(String)
         case recovery(String)
         case network(String)
         case alreadyStarted
 
         public var description: String {
             switch self {
-            case .ensembleNotImplemented(let count):
-                "the configuration names an ensemble of \(count) servers (server.N lines), but this node runs standalone only: the quorum protocol is not implemented yet"
+            case .membership(let why): why
             case .recovery(let why): why
             case .network(let why): "cannot listen for clients: \(why)"
             case .alreadyStarted: "the node is already started"
@@ -60,13 +60,17 @@ public final class ZooKeeperNode: Sendable {
     ///   - versionText: what srvr, stat, mntr and envi print after "Zookeeper version:".
     ///   - onFatal: called once if the transaction log cannot be written; nothing may be
     ///     acknowledged after that, so the caller should stop the process (ZooKeeper exits).
-    ///   - ensemble: run `server.N` configurations as an ensemble member (experimental until
-    ///     the interop suite passes against it; without it they are refused).
     public init(
         config: ZooKeeperConfig, logger: Logger = Logger(label: "petrel.zookeeper"), versionText: String = "3.8.0-petrel",
-        ensemble: Bool = false, onFatal: @escaping @Sendable (String) -> Void = { _ in }
+        onFatal: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(StartError) {
-        guard config.isStandalone || ensemble else { throw .ensembleNotImplemented(servers: config.servers.count) }
+        if !config.isStandalone {
+            guard let me = config.servers[config.myId] else {
+                throw .membership("myid \(config.myId) names no server.\(config.myId) line: this node is not a member of the ensemble it configures")
+            }
+            // Observers (non-voting members) are not implemented.
+            if me.isObserver { throw .membership("server.\(me.id) is an observer: observers are not supported, only participants") }
+        }
         self.config = config
         self.logger = logger
         self.versionText = versionText

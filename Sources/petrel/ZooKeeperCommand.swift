@@ -32,8 +32,6 @@ struct ZooKeeperCommand: ParsableCommand {
         do {
             node = try ZooKeeperNode(
                 config: zooConfig, logger: logger, versionText: "3.8.0-petrel-\(PetrelVersion.current), built on unknown",
-                // Ensemble membership is being proven against the interop suite: opt in until then.
-                ensemble: ProcessInfo.processInfo.environment["PETREL_ZK_ENSEMBLE"] == "1",
                 onFatal: { _ in Foundation.exit(70) })
             try node.start()
         } catch {

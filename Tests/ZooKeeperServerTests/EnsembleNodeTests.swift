@@ -101,7 +101,7 @@ import ZooKeeperProtocol
         defer { dir.remove() }
         var nodes: [ZooKeeperNode] = []
         for config in try Self.configs(dir) {
-            let node = try ZooKeeperNode(config: config, ensemble: true)
+            let node = try ZooKeeperNode(config: config)
             try node.start()
             nodes.append(node)
         }

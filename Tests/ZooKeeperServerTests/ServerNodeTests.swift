@@ -79,13 +79,18 @@ import ZooKeeperProtocol
         await node.shutdown()
     }
 
-    @Test func ensembleConfigurationIsRefused() throws {
+    @Test func ensembleConfigurationWithoutThisNodesServerLineIsRefused() throws {
         var config = ZooKeeperConfig(dataDir: "/nonexistent", clientPort: 0)
         for id in Int64(1)...3 {
             config.servers[id] = QuorumServer(
-                id: id, host: "127.0.0.1", quorumPort: 2888, electionPort: 3888, isObserver: false, clientHost: nil, clientPort: nil)
+                id: id, host: "127.0.0.1", quorumPort: 2888, electionPort: 3888, isObserver: id == 3, clientHost: nil, clientPort: nil)
         }
+        config.myId = 4
         #expect(throws: ZooKeeperNode.StartError.self) { try ZooKeeperNode(config: config) }
+        config.myId = 3
+        #expect(throws: ZooKeeperNode.StartError.self) { try ZooKeeperNode(config: config) }
+        config.myId = 1
+        #expect(throws: Never.self) { try ZooKeeperNode(config: config) }
     }
 }
 
