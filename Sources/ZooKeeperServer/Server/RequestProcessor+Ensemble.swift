@@ -47,8 +47,11 @@ extension RequestProcessor: QuorumCommitterHost {
         if old == .leading, let image = ensemble.committedImage {
             database = image
         }
+        // At once, not behind the committer: a leader that lost its place may never see its
+        // outstanding writes commit, and closing reveals no state.
         for connection in connections.values where !connection.closing {
-            closeAfterReplies(connection, reason: "this server changed role (\(old.name) -> \(mode.name)): reconnect")
+            connection.closing = true
+            connection.channel?.close(reason: "this server changed role (\(old.name) -> \(mode.name)): reconnect")
         }
         sessionOwners = [:]
         ensemble.committedImage = nil
