@@ -2,7 +2,7 @@ import Dispatch
 import Logging
 import Synchronization
 
-/// Starting as an ensemble member: the quorum transport on this member's quorum port, a
+/// Starting as an ensemble member: the transport on this member's quorum and election ports, a
 /// `QuorumNode` running the peer protocol, a `QuorumCommitter` as the processor's committer.
 /// The processor starts `looking` and serves clients once a leader is established.
 extension ZooKeeperNode {
@@ -24,10 +24,15 @@ extension ZooKeeperNode {
     /// heartbeats every fifth of a tick; it steps down after `syncLimit`·0.6 ticks without a
     /// majority; a follower that hears no leader for `syncLimit`·0.8–1.6 ticks starts an
     /// election (the lease is shorter than any election timeout, so an old leader stops
-    /// serving before a new one can be elected).
+    /// serving before a new one can be elected). `initLimit` is ZooKeeper's own: a new leader
+    /// that has not synchronised a quorum within `initLimit` ticks steps down, and a follower
+    /// waiting for its sync stands for election only after that long (at least the lease and
+    /// election timeout, which a short initLimit must not undercut).
     static func quorumTiming(_ config: ZooKeeperConfig) -> (timing: QuorumTiming, tick: DispatchTimeInterval) {
         let sync = max(config.syncLimit ?? 5, 2)
-        let timing = QuorumTiming(heartbeatTicks: 2, electionTicks: (sync * 8)...(sync * 16), leaseTicks: sync * 6, syncRetryTicks: 4)
+        let initTicks = max((config.initLimit ?? 10) * 10, sync * 16)
+        let timing = QuorumTiming(
+            heartbeatTicks: 2, electionTicks: (sync * 8)...(sync * 16), leaseTicks: sync * 6, initTicks: initTicks, syncRetryTicks: 4)
         return (timing, .milliseconds(max(config.tickTime / 10, 5)))
     }
 
@@ -54,13 +59,17 @@ extension ZooKeeperNode {
         )
         let transport: QuorumTransport
         do {
-            transport = try QuorumTransport(id: PeerID(myId), host: me.host, port: UInt16(clamping: me.quorumPort))
+            transport = try QuorumTransport(
+                id: PeerID(myId), host: me.host, quorumPort: UInt16(clamping: me.quorumPort), electionPort: UInt16(clamping: me.electionPort))
         } catch {
-            throw .network("cannot listen on the quorum port \(me.host):\(me.quorumPort): \(error)")
+            throw .network("cannot listen on the quorum and election ports \(me.host):\(me.quorumPort):\(me.electionPort): \(error)")
         }
         let members = config.servers.values.filter { !$0.isObserver }.map { PeerID($0.id) }
-        var addresses: [PeerID: (host: String, port: UInt16)] = [:]
-        for server in config.servers.values { addresses[PeerID(server.id)] = (host: server.host, port: UInt16(clamping: server.quorumPort)) }
+        var addresses: [PeerID: QuorumAddress] = [:]
+        for server in config.servers.values {
+            addresses[PeerID(server.id)] = QuorumAddress(
+                host: server.host, quorumPort: UInt16(clamping: server.quorumPort), electionPort: UInt16(clamping: server.electionPort))
+        }
         transport.connect(to: addresses)
         let (timing, tick) = Self.quorumTiming(config)
         let peer = QuorumPeer(
@@ -82,7 +91,7 @@ extension ZooKeeperNode {
         processor.attach(link: committer)
         committer.attach(processor)
         node.start(tickEvery: tick)
-        logger.info("ensemble member \(myId) of \(members.count): quorum port \(me.host):\(transport.port)")
+        logger.info("ensemble member \(myId) of \(members.count): quorum port \(me.host):\(transport.port(.quorum)), election port \(transport.port(.election))")
         return (EnsembleParts(committer: committer, node: node, transport: transport, store: store), processor)
     }
 }

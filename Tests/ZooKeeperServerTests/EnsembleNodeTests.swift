@@ -36,11 +36,11 @@ import ZooKeeperProtocol
     }
 
     static func configs(_ dir: ZKTempDir) throws -> [ZooKeeperConfig] {
-        let ports = try freePorts(3)
+        let ports = try freePorts(6)
         var servers: [Int64: QuorumServer] = [:]
         for id in Int64(1)...3 {
             servers[id] = QuorumServer(
-                id: id, host: "127.0.0.1", quorumPort: ports[Int(id) - 1], electionPort: ports[Int(id) - 1], isObserver: false, clientHost: nil,
+                id: id, host: "127.0.0.1", quorumPort: ports[Int(id) - 1], electionPort: ports[Int(id) + 2], isObserver: false, clientHost: nil,
                 clientPort: nil)
         }
         return (Int64(1)...3).map { id in

@@ -118,8 +118,8 @@ import Testing
         /// Starts the ensemble from the directories; returns it with its transports.
         func start() throws -> (members: [PeerID: Member], transports: [PeerID: QuorumTransport]) {
             var transports: [PeerID: QuorumTransport] = [:]
-            for id in ids { transports[id] = try QuorumTransport(id: id, host: "127.0.0.1", port: 0) }
-            let addresses = transports.mapValues { (host: "127.0.0.1", port: $0.port) }
+            for id in ids { transports[id] = try QuorumTransport(id: id, host: "127.0.0.1", quorumPort: 0, electionPort: 0) }
+            let addresses = transports.mapValues { QuorumAddress(host: "127.0.0.1", quorumPort: $0.port(.quorum), electionPort: $0.port(.election)) }
             var members: [PeerID: Member] = [:]
             for id in ids {
                 guard let transport = transports[id], let dir = dirs[id] else { continue }

@@ -142,4 +142,19 @@ import Testing
         #expect(log.entries.isEmpty && log.lastZxid == Zxid(epoch: 1, counter: 3))
         #expect(Zxid(epoch: 3, counter: 1).value == 0x3_0000_0001 && Zxid(value: 0x3_0000_0001).epoch == 3)
     }
+
+    /// `initTicks` (ZooKeeper's initLimit): a new leader keeps its claim while followers are
+    /// silent taking the sync for longer than the lease, but gives up if no quorum holds its
+    /// history by then.
+    @Test func aNewLeaderHasInitTicksToSynchroniseAQuorumThenStepsDown() {
+        let timing = QuorumTiming(heartbeatTicks: 1, electionTicks: 10...20, leaseTicks: 8, initTicks: 30)
+        var leader = QuorumPeer(
+            id: 1, members: Self.members, timing: timing, persistent: QuorumPersistentState(), snapshot: nil, log: [], seed: 7)
+        Self.elect(&leader, votes: [2])
+        #expect(leader.role == .leading(established: false))
+        for _ in 0..<29 { _ = leader.tick() }
+        #expect(leader.role == .leading(established: false), "past the lease, within initTicks")
+        _ = leader.tick()
+        #expect(leader.role == .looking)
+    }
 }

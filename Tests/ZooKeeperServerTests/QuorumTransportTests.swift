@@ -1,17 +1,19 @@
+import Network
 import Testing
 
 @testable import ZooKeeperServer
 
-/// Three quorum nodes on loopback TCP: they elect a leader over `QuorumTransport` and
-/// replicate writes submitted through the leader's `QuorumCommitter`.
+/// Quorum nodes on loopback TCP: they elect a leader over `QuorumTransport` (votes on the
+/// election port) and replicate writes submitted through the leader's `QuorumCommitter` (on
+/// the quorum port); a listener refuses the other port's messages.
 @Suite struct QuorumTransportTests {
     typealias Shared = QuorumCommitterTests.Shared
 
     @Test func threeNodesOnLoopbackElectALeaderAndReplicateWrites() async throws {
         let ids: [PeerID] = [1, 2, 3]
         var transports: [PeerID: QuorumTransport] = [:]
-        for id in ids { transports[id] = try QuorumTransport(id: id, host: "127.0.0.1", port: 0) }
-        let addresses = transports.mapValues { (host: "127.0.0.1", port: $0.port) }
+        for id in ids { transports[id] = try QuorumTransport(id: id, host: "127.0.0.1", quorumPort: 0, electionPort: 0) }
+        let addresses = transports.mapValues { QuorumAddress(host: "127.0.0.1", quorumPort: $0.port(.quorum), electionPort: $0.port(.election)) }
         let timing = QuorumTiming(heartbeatTicks: 2, electionTicks: 40...80, leaseTicks: 60)
         let lost = Shared<[String]>([])
         var nodes: [PeerID: QuorumNode] = [:]
@@ -56,8 +58,46 @@ import Testing
             #expect(await QuorumCommitterTests.waitUntil { got.value == submitted }, "follower \(id) over TCP")
         }
         #expect(lost.value.isEmpty)
+        // Every member took votes on its election port and the rest on its quorum port, and
+        // no message came in on the wrong one.
+        for (id, transport) in transports {
+            let election = transport.received(on: .election)
+            let quorum = transport.received(on: .quorum)
+            #expect(election.delivered > 0 && quorum.delivered > 0, "member \(id): \(election) \(quorum)")
+            #expect(election.refused == 0 && quorum.refused == 0, "member \(id)")
+        }
 
         for node in nodes.values { node.stop() }
         for transport in transports.values { await transport.shutdown() }
+    }
+
+    /// A vote on the quorum port, or a proposal on the election port, closes that connection
+    /// undelivered; each is delivered on its own port.
+    @Test func votesArriveOnlyOnTheElectionPortAndProposalsOnlyOnTheQuorumPort() async throws {
+        let transport = try QuorumTransport(id: 1, host: "127.0.0.1", quorumPort: 0, electionPort: 0)
+        let delivered = Shared<[QuorumMessage]>([])
+        transport.deliver { _, body in
+            if case .message(let message)? = try? QuorumCodec.decode(body: body[...]) { delivered.update { $0.append(message) } }
+        }
+        let hello = Array(QuorumCodec.encode(.hello(from: 2)).dropFirst(4))
+        let vote = QuorumMessage.voteRequest(epoch: 1, lastEpoch: 0, lastZxid: Zxid(value: 0))
+        let heartbeat = QuorumMessage.propose(epoch: 1, prevZxid: Zxid(value: 0), entries: [], commitZxid: Zxid(value: 0))
+        for (message, wrong) in [(vote, QuorumChannel.quorum), (heartbeat, .election)] {
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: transport.port(wrong), timeout: .seconds(2))
+            try await connection.sendOneWay(hello)
+            try await connection.sendOneWay(Array(QuorumCodec.encode(.message(message)).dropFirst(4)))
+            #expect(await QuorumCommitterTests.waitUntil { transport.received(on: wrong).refused == 1 })
+            connection.close()
+        }
+        for (message, right) in [(vote, QuorumChannel.election), (heartbeat, .quorum)] {
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: transport.port(right), timeout: .seconds(2))
+            try await connection.sendOneWay(hello)
+            try await connection.sendOneWay(Array(QuorumCodec.encode(.message(message)).dropFirst(4)))
+            #expect(await QuorumCommitterTests.waitUntil { transport.received(on: right).delivered == 1 })
+            connection.close()
+        }
+        #expect(delivered.value == [vote, heartbeat])
+        #expect(QuorumCodec.channel(ofBody: QuorumCodec.encode(.message(vote)).dropFirst(4)) == vote.channel)
+        await transport.shutdown()
     }
 }

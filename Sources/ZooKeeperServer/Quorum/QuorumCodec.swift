@@ -14,7 +14,9 @@ enum QuorumFrame: Sendable, Equatable {
 /// big-endian, with zxids as int64, epochs as uint32, byte strings and lists as an int32
 /// count then the items, an entry as zxid | int32 length | payload. `version` is 1; a node
 /// refuses a frame of a version it does not know, so a later version is introduced by
-/// having `hello` advertise it first. Every length is checked against what remains and
+/// having `hello` advertise it first. The frames are the same on both ports; which port a
+/// message belongs on is `QuorumMessage.channel`, and a listener refuses the other port's
+/// messages (`channel(ofBody:)`). Every length is checked against what remains and
 /// against `maxFrame` before anything is allocated; decoding never traps.
 enum QuorumCodec {
     static let version: UInt8 = 1
@@ -109,6 +111,17 @@ enum QuorumCodec {
     }
 
     // MARK: Decoding
+
+    /// The port a frame body's message belongs on, from its type byte alone (the transport
+    /// routes and checks frames without decoding them); nil for `hello` or an unknown type.
+    static func channel(ofBody body: ArraySlice<UInt8>) -> QuorumChannel? {
+        guard body.count >= 2, let kind = Kind(rawValue: body[body.startIndex + 1]) else { return nil }
+        switch kind {
+        case .hello: return nil
+        case .voteRequest, .voteReply: return .election
+        case .followerInfo, .sync, .propose, .ack, .syncRequest, .syncReply, .forward: return .quorum
+        }
+    }
 
     /// The body length a 4-byte length prefix announces, refused above `maxFrame` or below
     /// the version and type bytes, before anything is read or allocated.

@@ -27,6 +27,15 @@ enum QuorumMessage: Sendable, Equatable {
     /// Follower → leader: a client's write request, for the leader to decide (opaque bytes).
     case forward(payload: [UInt8])
 
+    /// Which of a member's two ports carries it: the votes go to the election port, everything
+    /// of the established ensemble (sync, broadcast, forwards) to the quorum port, as in ZooKeeper.
+    var channel: QuorumChannel {
+        switch self {
+        case .voteRequest, .voteReply: .election
+        case .followerInfo, .sync, .propose, .ack, .syncRequest, .syncReply, .forward: .quorum
+        }
+    }
+
     var epoch: UInt32? {
         switch self {
         case .voteRequest(let epoch, _, _), .voteReply(let epoch, _), .followerInfo(let epoch, _), .sync(let epoch, _),
@@ -35,6 +44,11 @@ enum QuorumMessage: Sendable, Equatable {
         case .forward: nil
         }
     }
+}
+
+/// A member's two peer ports (`server.N=host:quorumPort:electionPort`).
+enum QuorumChannel: Sendable, Hashable, CaseIterable {
+    case election, quorum
 }
 
 /// How a leader brings one follower to its history, planned from the follower's last zxid:

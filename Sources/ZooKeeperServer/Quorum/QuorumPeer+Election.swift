@@ -56,6 +56,7 @@ extension QuorumPeer {
         var leader = LeaderState(historyEnd: log.lastZxid)
         for peer in others { leader.lastHeard[peer] = now }
         leader.lastHeartbeat = now
+        leader.since = now
         state = .leader(leader)
         setRole(.leading(established: false))
         epochPending = (epoch: epoch, through: log.lastZxid)

@@ -81,6 +81,11 @@ extension QuorumPeer {
         follower.infoSent = (tick: now, lastZxid: log.lastZxid)
         state = .follower(follower)
         send(leader, .followerInfo(epoch: epoch, lastZxid: log.lastZxid))
+        // The sync may take long (a SNAP, behind which heartbeats queue): give it `initTicks`
+        // before standing for election, as a ZooKeeper follower reads with initLimit until synced.
+        if !follower.synced, let initTicks = timing.initTicks {
+            electionDeadline = max(electionDeadline, now + initTicks)
+        }
     }
 
     /// Acknowledges what is durable, once this node holds the leader's history and epoch.

@@ -2,7 +2,14 @@
 extension QuorumPeer {
     mutating func leaderTick() {
         guard case .leader(var leader) = state else { return }
-        let heard = others.filter { now - (leader.lastHeard[$0] ?? 0) <= timing.leaseTicks }.count + 1
+        // Until a quorum holds its history (ZooKeeper's initLimit phase), followers may be
+        // busy taking a sync, so the lease is `initTicks`; past that the leader gives up.
+        var lease = timing.leaseTicks
+        if !leader.established, let initTicks = timing.initTicks {
+            if now - leader.since >= initTicks { return stepDown() }
+            lease = max(lease, initTicks)
+        }
+        let heard = others.filter { now - (leader.lastHeard[$0] ?? 0) <= lease }.count + 1
         if heard < quorum {
             stepDown()
             return

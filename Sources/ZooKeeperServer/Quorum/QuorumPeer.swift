@@ -96,6 +96,8 @@ struct QuorumPeer: Sendable {
         var acked: [PeerID: Zxid] = [:]
         var lastHeard: [PeerID: Int] = [:]
         var lastHeartbeat = 0
+        /// When this node won (for `QuorumTiming.initTicks`).
+        var since = 0
         /// Client `sync`s (from a follower, or this node) waiting for `target` to commit.
         var syncs: [(from: PeerID, token: UInt64, target: Zxid)] = []
     }

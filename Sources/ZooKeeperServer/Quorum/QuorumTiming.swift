@@ -8,6 +8,11 @@ struct QuorumTiming: Sendable {
     /// A leader that has not heard from a quorum within this many ticks steps down, so a
     /// leader cut off in a minority stops serving reads (ZooKeeper's `syncLimit`).
     var leaseTicks = 8
+    /// ZooKeeper's `initLimit`: how long a new leader may take to synchronise a quorum (until
+    /// then its lease is this long too, since a follower taking a SNAP is silent), after which
+    /// it gives up and steps down; and how long a follower waiting for its sync holds back its
+    /// own candidacy. Nil: no separate bound, the lease and election timeout cover it.
+    var initTicks: Int? = nil
     /// A follower asks again for a client's `sync` the leader has not answered this often.
     var syncRetryTicks = 4
 }

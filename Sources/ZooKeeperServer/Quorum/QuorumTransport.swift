@@ -1,42 +1,71 @@
 import Network
 import Synchronization
 
-/// Peer connections over TCP (a first cut): a listener for frames from the other members
-/// and one outgoing connection to each, carrying `QuorumCodec` frames. Each connection opens
-/// with a `hello` naming the sender; a frame from a connection that has not said hello closes
-/// it. Members are trusted by id, as ZooKeeper's quorum port does without SASL.
+/// Where a member listens for its peers (`server.N=host:quorumPort:electionPort`).
+struct QuorumAddress: Sendable {
+    var host: String
+    var quorumPort: UInt16
+    var electionPort: UInt16
+}
+
+/// Peer connections over TCP, on ZooKeeper's two ports: a listener on the election port for
+/// votes and one on the quorum port for everything else (synchronisation, proposals, acks,
+/// forwards), and to each peer one outgoing connection per port, carrying `QuorumCodec`
+/// frames. Each connection opens with a `hello` naming the sender; a frame from a connection
+/// that has not said hello, or a message that belongs on the other port, closes that
+/// connection (only). Members are trusted by id, as ZooKeeper's ports are without SASL.
 ///
 /// Delivery is best effort, which the protocol is built for: a frame that cannot go out (the
 /// peer is down, the connection broke, too many are queued) is dropped, and the peer catches
-/// up from the next heartbeat. A lost connection is reopened on the next frame, at most every
-/// `retryInterval`.
-///
-/// Both ends carry every message for now; splitting the votes off to the election port is
-/// a matter of a second listener and link per peer.
+/// up from the next heartbeat or vote request. A lost connection is reopened on the next
+/// frame, at most every `retryInterval`. Separate links also keep votes from queueing behind
+/// a large SNAP.
 final class QuorumTransport: Sendable {
     let id: PeerID
-    private let server: TCPServer
+    private let servers: [QuorumChannel: TCPServer]
     private let receiver: Receiver
-    private let links = Mutex<[PeerID: PeerLink]>([:])
+    private let links = Mutex<[PeerID: [QuorumChannel: PeerLink]]>([:])
 
     /// Where frames that arrive go (set once the node exists): `(sender, frame body)`.
     final class Receiver: Sendable {
         let deliver = Mutex<(@Sendable (PeerID, [UInt8]) -> Void)?>(nil)
-        let senders = Mutex<[UInt64: PeerID]>([:])
+        /// Per port (connection ids are only unique within one server): who said hello.
+        let senders = Mutex<[QuorumChannel: [UInt64: PeerID]]>([:])
+        /// Per port: messages delivered, and messages refused for belonging on the other port.
+        let counts = Mutex<[QuorumChannel: (delivered: Int, refused: Int)]>([:])
     }
 
-    /// Listens on `host:port` (0 picks a free port; see `port`).
-    init(id: PeerID, host: String, port: UInt16) throws(NetworkError) {
+    /// Listens on `host:quorumPort` and `host:electionPort` (0 picks a free port; see
+    /// `port(_:)`): this member's own address, as ZooKeeper binds with `quorumListenOnAllIPs=false`.
+    init(id: PeerID, host: String, quorumPort: UInt16, electionPort: UInt16) throws(NetworkError) {
         self.id = id
         receiver = Receiver()
-        var configuration = ServerConfiguration(listeners: [ListenerAddress(name: "QUORUM", host: host, port: port)])
-        configuration.maxRequestSize = QuorumCodec.maxFrame
-        configuration.numNetworkThreads = 1
-        server = try TCPServer(configuration: configuration, handler: Handler(receiver: receiver))
-        try server.start()
+        var servers: [QuorumChannel: TCPServer] = [:]
+        for (channel, port) in [(QuorumChannel.quorum, quorumPort), (.election, electionPort)] {
+            var configuration = ServerConfiguration(listeners: [ListenerAddress(name: channel == .quorum ? "QUORUM" : "ELECTION", host: host, port: port)])
+            // Votes are tiny: only the quorum port needs room for a SNAP.
+            configuration.maxRequestSize = channel == .quorum ? QuorumCodec.maxFrame : 1 << 16
+            configuration.numNetworkThreads = 1
+            let server = try TCPServer(configuration: configuration, handler: Handler(receiver: receiver, channel: channel))
+            do {
+                try server.start()
+            } catch {
+                // The other listener may be up already: free its port before failing.
+                for started in servers.values { started.shutdown(timeout: .seconds(1)) {} }
+                throw error
+            }
+            servers[channel] = server
+        }
+        self.servers = servers
     }
 
-    var port: UInt16 { server.boundPort }
+    /// The port bound for `channel`.
+    func port(_ channel: QuorumChannel) -> UInt16 { servers[channel]?.boundPort ?? 0 }
+
+    /// Messages this member's `channel` listener delivered, and refused as the other port's.
+    func received(on channel: QuorumChannel) -> (delivered: Int, refused: Int) {
+        receiver.counts.withLock { $0[channel] ?? (0, 0) }
+    }
 
     /// Sends the frames that arrive from now on to `deliver` (a node's `receive(body:from:)`).
     func deliver(to deliver: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
@@ -44,42 +73,53 @@ final class QuorumTransport: Sendable {
     }
 
     /// Where each other member listens.
-    func connect(to peers: [PeerID: (host: String, port: UInt16)]) {
+    func connect(to peers: [PeerID: QuorumAddress]) {
         links.withLock { links in
             for (peer, address) in peers where peer != id && links[peer] == nil {
-                links[peer] = PeerLink(from: id, host: address.host, port: address.port)
+                links[peer] = [
+                    .quorum: PeerLink(from: id, host: address.host, port: address.quorumPort),
+                    .election: PeerLink(from: id, host: address.host, port: address.electionPort),
+                ]
             }
         }
     }
 
-    /// A whole frame from `QuorumCodec.encode` (length prefix included).
+    /// A whole frame from `QuorumCodec.encode` (length prefix included), on the port its
+    /// message belongs on.
     func send(to peer: PeerID, frame: [UInt8]) {
-        guard frame.count > 4, let link = links.withLock({ $0[peer] }) else { return }
-        link.send(Array(frame.dropFirst(4)))
+        let body = frame.dropFirst(4)
+        guard let channel = QuorumCodec.channel(ofBody: body), let link = links.withLock({ $0[peer]?[channel] }) else { return }
+        link.send(Array(body))
     }
 
     func shutdown() async {
-        for link in links.withLock({ Array($0.values) }) { link.close() }
-        await server.shutdown(timeout: .seconds(2))
+        for link in links.withLock({ $0.values.flatMap(\.values) }) { link.close() }
+        for server in servers.values { await server.shutdown(timeout: .seconds(2)) }
     }
 
     private struct Handler: FrameHandler {
         let receiver: Receiver
+        let channel: QuorumChannel
 
         func handle(frame: [UInt8], from connection: ConnectionInfo, reply: @escaping @Sendable (Reply) -> Void) {
-            if let sender = receiver.senders.withLock({ $0[connection.id] }) {
+            if let sender = receiver.senders.withLock({ $0[channel]?[connection.id] }) {
+                guard QuorumCodec.channel(ofBody: frame[...]) == channel else {
+                    receiver.counts.withLock { $0[channel, default: (0, 0)].refused += 1 }
+                    return reply(.close(reason: "a frame that does not belong on the \(channel) port"))
+                }
+                receiver.counts.withLock { $0[channel, default: (0, 0)].delivered += 1 }
                 receiver.deliver.withLock { $0 }?(sender, frame)
                 return reply(.none)
             }
             guard case .hello(let sender)? = try? QuorumCodec.decode(body: frame[...]) else {
-                return reply(.close(reason: "quorum connection without hello"))
+                return reply(.close(reason: "\(channel) connection without hello"))
             }
-            receiver.senders.withLock { $0[connection.id] = sender }
+            receiver.senders.withLock { $0[channel, default: [:]][connection.id] = sender }
             reply(.none)
         }
 
         func connectionClosed(_ connection: ConnectionInfo) {
-            _ = receiver.senders.withLock { $0.removeValue(forKey: connection.id) }
+            _ = receiver.senders.withLock { $0[channel]?.removeValue(forKey: connection.id) }
         }
     }
 }
