@@ -10,7 +10,8 @@ For each target it starts an ensemble of --nodes nodes on loopback (1 = standalo
 - resident memory (VmRSS) of the ensemble's processes, idle and after the load;
 - with 3 or more nodes: kill -9 of the leader, and the time until a client connected to the
   other nodes commits its next write.
-Clients connect to the last node (a follower in an ensemble). Prints a Markdown table.
+Clients connect to a follower in an ensemble (the node itself when standalone). Prints a
+Markdown table.
 
 Usage: python3 Benchmarks/zookeeper/zk_bench.py [--nodes 1|3] [--petrel .build/release/petrel]
        [--targets petrel,apache] [--kazoo-count 2000] [--java-count 20000]
@@ -138,7 +139,11 @@ def measure(kind, args, classes, base):
     try:
         time.sleep(1)
         row["rss idle"] = rss_mib(ensemble.nodes)
-        hosts = ensemble.nodes[-1].address
+        # Through a follower in an ensemble (writes forwarded to the leader, as most clients see it).
+        target = ensemble.nodes[-1]
+        if args.nodes > 1:
+            target = next((n for n in ensemble.nodes if "Mode: follower" in four_letter_word(n.port, "srvr")), target)
+        hosts = target.address
         for window in (1, 64):
             print(f"  {kind}: kazoo, window {window}", file=sys.stderr, flush=True)
             for phase, value in kazoo_workload(hosts, args.kazoo_count, window, f"/kazoo{window}").items():
