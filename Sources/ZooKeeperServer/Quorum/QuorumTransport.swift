@@ -27,8 +27,16 @@ final class QuorumTransport: Sendable {
     private let links = Mutex<[PeerID: [QuorumChannel: PeerLink]]>([:])
 
     /// Where frames that arrive go (set once the node exists): `(sender, frame body)`.
+    final class Delivery: Sendable {
+        let deliver: @Sendable (PeerID, [UInt8]) -> Void
+        init(_ deliver: @escaping @Sendable (PeerID, [UInt8]) -> Void) { self.deliver = deliver }
+    }
+
     final class Receiver: Sendable {
-        let deliver = Mutex<(@Sendable (PeerID, [UInt8]) -> Void)?>(nil)
+        /// Boxed: a function value kept directly in a `Mutex` is re-wrapped in a reabstraction
+        /// thunk on every `withLock { $0 }`, so each delivered frame would add a layer and
+        /// delivery would slow down with every message (seen: chains of 20,000 thunks).
+        let deliver = Mutex<Delivery?>(nil)
         /// Per port (connection ids are only unique within one server): who said hello.
         let senders = Mutex<[QuorumChannel: [UInt64: PeerID]]>([:])
         /// Per port: messages delivered, and messages refused for belonging on the other port.
@@ -69,7 +77,8 @@ final class QuorumTransport: Sendable {
 
     /// Sends the frames that arrive from now on to `deliver` (a node's `receive(body:from:)`).
     func deliver(to deliver: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
-        receiver.deliver.withLock { $0 = deliver }
+        let delivery = Delivery(deliver)
+        receiver.deliver.withLock { $0 = delivery }
     }
 
     /// Where each other member listens.
@@ -108,7 +117,7 @@ final class QuorumTransport: Sendable {
                     return reply(.close(reason: "a frame that does not belong on the \(channel) port"))
                 }
                 receiver.counts.withLock { $0[channel, default: (0, 0)].delivered += 1 }
-                receiver.deliver.withLock { $0 }?(sender, frame)
+                receiver.deliver.withLock { $0 }?.deliver(sender, frame)
                 return reply(.none)
             }
             guard case .hello(let sender)? = try? QuorumCodec.decode(body: frame[...]) else {
