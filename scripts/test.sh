@@ -19,3 +19,6 @@ if [ "$status" -ne 0 ]; then echo "Swift unit tests failed (exit $status); see .
 echo "==> interop tests with real clients (pytest)"
 export PETREL_BIN="$PWD/.build/debug/petrel"
 python3 -m pytest -q Tests/Interop
+
+echo "==> ZooKeeper's clients (kazoo, zkCli) against a 3-node Petrel ensemble"
+ZK_NODES=3 python3 -m pytest -q Tests/Interop/test_zookeeper_kazoo.py Tests/Interop/test_zookeeper_zkcli.py
