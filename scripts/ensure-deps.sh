@@ -5,7 +5,7 @@ set -euo pipefail
 what="${1:-build}"
 
 debs=(pkg-config zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev)
-if [ "$what" = test ]; then debs+=(kcat zookeeper libslf4j-java strace); fi
+if [ "$what" = test ]; then debs+=(kcat zookeeper libslf4j-java strace default-jdk-headless); fi
 
 missing=()
 for p in "${debs[@]}"; do

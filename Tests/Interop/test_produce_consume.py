@@ -3,9 +3,7 @@ timestamps and null values survive; partitions, offsets, time lookups, size limi
 auto-creation, restarts and an idempotent producer whose connections are cut all behave as
 Kafka's clients expect."""
 import asyncio
-import socket
 import subprocess
-import threading
 import time
 
 import pytest
@@ -223,71 +221,12 @@ def test_data_survives_a_restart(broker_factory):
         assert offsets == list(range(len(offsets)))
 
 
-class CuttingProxy:
-    """A TCP proxy that can cut every connection it carries mid-stream."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.port = self.server.getsockname()[1]
-        self.pairs = []
-        self.lock = threading.Lock()
-        self.running = True
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while self.running:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            with self.lock:
-                self.pairs.append((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def pump(a, b):
-        try:
-            while True:
-                data = a.recv(65536)
-                if not data:
-                    break
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        with self.lock:
-            pairs, self.pairs = self.pairs, []
-        for pair in pairs:
-            for s in pair:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                    s.close()
-                except OSError:
-                    pass
-
-    def close(self):
-        self.running = False
-        self.server.close()
-        self.cut()
-
-
 @pytest.mark.parametrize("client", ["confluent-kafka", "kafka-python"])
 def test_idempotent_producer_survives_cut_connections(broker_factory, client):
     from conftest import free_port
     broker_port = free_port()
-    proxy = CuttingProxy(broker_port)
+    from tcp_proxy import Proxy
+    proxy = Proxy(broker_port)
     try:
         b = broker_factory(port=broker_port, overrides={"advertised.listeners": f"PLAINTEXT://127.0.0.1:{proxy.port}"})
         create(b, "exactly.once", partitions=1)
@@ -300,7 +239,7 @@ def test_idempotent_producer_survives_cut_connections(broker_factory, client):
                 p.produce("exactly.once", value=str(i).encode())
                 if i % 500 == 250:
                     p.poll(0)
-                    proxy.cut()
+                    proxy.drop_all()
                 p.poll(0)
             assert p.flush(60) == 0
         else:
@@ -310,7 +249,7 @@ def test_idempotent_producer_survives_cut_connections(broker_factory, client):
             for i in range(n):
                 p.send("exactly.once", value=str(i).encode())
                 if i % 500 == 250:
-                    proxy.cut()
+                    proxy.drop_all()
             p.flush(60)
             p.close(10)
         ck = pytest.importorskip("confluent_kafka")

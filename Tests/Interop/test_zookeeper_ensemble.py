@@ -21,7 +21,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.protocol.states import EventType, KazooState
 from kazoo.retry import KazooRetry
 
-from zk_proxy import Proxy
+from tcp_proxy import Proxy
 from zk_wire import closed_by_peer, connect_request
 from zookeeper_nodes import Ensemble, EnsembleNotSupported
 

@@ -14,7 +14,7 @@ from kazoo.exceptions import (BadVersionError, NoAuthError, NoChildrenForEphemer
 from kazoo.protocol.states import EventType, KazooState
 from kazoo.security import make_digest_acl, make_digest_acl_credential, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, ACL, Id, Permissions
 
-from zk_proxy import Proxy
+from tcp_proxy import Proxy
 
 
 def client(hosts, timeout=10.0, **kwargs):

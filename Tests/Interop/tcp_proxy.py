@@ -1,5 +1,6 @@
-"""A TCP proxy for ZooKeeper tests: drops connections on demand and can refuse new ones, so a
-client loses its server without the server noticing a session close."""
+"""A TCP proxy for the interop tests: drops every connection it carries on demand and can refuse
+new ones, so a client loses its server mid-stream without the server closing anything (a
+ZooKeeper session stays open; a Kafka producer must retry)."""
 import socket
 import threading
 
