@@ -20,20 +20,22 @@ extension ZooKeeperNode {
         }
     }
 
-    /// ZooKeeper's timing mapped onto the peer's ticks (a tenth of `tickTime` each): a leader
-    /// heartbeats every fifth of a tick; it steps down after `syncLimit`·0.6 ticks without a
-    /// majority; a follower that hears no leader for `syncLimit`·0.8–1.6 ticks starts an
-    /// election (the lease is shorter than any election timeout, so an old leader stops
-    /// serving before a new one can be elected). `initLimit` is ZooKeeper's own: a new leader
+    /// ZooKeeper's timing mapped onto the peer's ticks (a fortieth of `tickTime` each, 50 ms by
+    /// default): a leader heartbeats every tenth of a tick; it steps down after `syncLimit`·0.6
+    /// ticks without a majority; a follower that hears no leader for `syncLimit`·0.8–1.6 ticks
+    /// gives it up (the lease is shorter, so an old leader that is merely cut off stops serving
+    /// before that); one whose leader's connection closed, or that knows no leader, stands
+    /// after 1–6 peer ticks (50–300 ms by default). `initLimit` is ZooKeeper's own: a new leader
     /// that has not synchronised a quorum within `initLimit` ticks steps down, and a follower
     /// waiting for its sync stands for election only after that long (at least the lease and
     /// election timeout, which a short initLimit must not undercut).
     static func quorumTiming(_ config: ZooKeeperConfig) -> (timing: QuorumTiming, tick: DispatchTimeInterval) {
         let sync = max(config.syncLimit ?? 5, 2)
-        let initTicks = max((config.initLimit ?? 10) * 10, sync * 16)
+        let initTicks = max((config.initLimit ?? 10) * 40, sync * 64)
         let timing = QuorumTiming(
-            heartbeatTicks: 2, electionTicks: (sync * 8)...(sync * 16), leaseTicks: sync * 6, initTicks: initTicks, syncRetryTicks: 4)
-        return (timing, .milliseconds(max(config.tickTime / 10, 5)))
+            heartbeatTicks: 4, electionTicks: (sync * 32)...(sync * 64), retryTicks: 1...6, leaseTicks: sync * 24, initTicks: initTicks,
+            syncRetryTicks: 16)
+        return (timing, .milliseconds(max(config.tickTime / 40, 2)))
     }
 
     /// - Parameter processorFor: makes the processor over the recovered database (the newest
@@ -77,6 +79,7 @@ extension ZooKeeperNode {
             seed: UInt64.random(in: 0...UInt64.max))
         let node = QuorumNode(peer: peer, store: store) { to, frame in transport.send(to: to, frame: frame) }
         transport.deliver { from, body in node.receive(body: body, from: from) }
+        transport.onPeerLost { lost in node.peerLost(lost) }
         let target = ProcessorRef()
         let logger = self.logger
         let committer = QuorumCommitter(

@@ -13,6 +13,8 @@ import Wire
         .hello(from: 3),
         .message(.voteRequest(epoch: 7, lastEpoch: 6, lastZxid: Zxid(epoch: 6, counter: 0xFFFF_FFFF))),
         .message(.voteReply(epoch: 7, granted: true)),
+        .message(.preVoteRequest(lastEpoch: 6, lastZxid: Zxid(epoch: 6, counter: 3))),
+        .message(.preVoteReply(epoch: 9, granted: false)),
         .message(.followerInfo(epoch: 7, lastZxid: Zxid(epoch: 5, counter: 9))),
         .message(.sync(epoch: 7, SyncPlan(truncateTo: nil, snapshot: nil, prevZxid: .zero, entries: [], commitZxid: .zero))),
         .message(

@@ -16,9 +16,11 @@ import Testing
             snapshot: snapshot, log: log, seed: 7)
     }
 
-    /// Ticks until the node stands, then hands it the votes: it leads the next epoch.
+    /// Ticks until the node asks for pre-votes, then hands it the pre-votes and the votes: it
+    /// leads the next epoch.
     static func elect(_ peer: inout QuorumPeer, votes: [PeerID]) {
-        while case .follower = peer.state { _ = peer.tick() }
+        while peer.preVotes == nil { _ = peer.tick() }
+        for voter in votes { _ = peer.receive(.preVoteReply(epoch: peer.epoch, granted: true), from: voter) }
         for voter in votes { _ = peer.receive(.voteReply(epoch: peer.epoch, granted: true), from: voter) }
     }
 
@@ -141,6 +143,66 @@ import Testing
         log.compact(to: QuorumSnapshot(zxid: Zxid(epoch: 1, counter: 3), data: []))
         #expect(log.entries.isEmpty && log.lastZxid == Zxid(epoch: 1, counter: 3))
         #expect(Zxid(epoch: 3, counter: 1).value == 0x3_0000_0001 && Zxid(value: 0x3_0000_0001).epoch == 3)
+    }
+
+    /// A node that cannot win changes nothing: a follower of a live leader refuses the
+    /// pre-vote, and the asker's epoch stays where it was (so it never deposes that leader).
+    @Test func aPreVoteIsRefusedByAFollowerOfALeaderAndChangesNoEpoch() {
+        var leader = Self.peer(1, epoch: 2, currentEpoch: 2, log: [Self.entry(2, 1)])
+        var follower = Self.peer(2, epoch: 2, currentEpoch: 2, log: [Self.entry(2, 1)])
+        var restarted = Self.peer(3, epoch: 2, currentEpoch: 2, log: [Self.entry(2, 1)])
+        Self.elect(&leader, votes: [2])
+        let epoch = leader.epoch
+        _ = follower.receive(.propose(epoch: epoch, prevZxid: leader.log.lastZxid, entries: [], commitZxid: .zero), from: 1)
+        #expect(follower.role == .following(leader: 1))
+        // Node 3 restarted and has not heard the leader: it asks, and is refused by both.
+        var asked = restarted.tick()
+        while Self.messages(asked, to: 2).isEmpty { asked = restarted.tick() }
+        #expect(Self.messages(asked, to: 2) == [.preVoteRequest(lastEpoch: 2, lastZxid: Zxid(epoch: 2, counter: 1))])
+        let fromFollower = Self.messages(follower.receive(Self.messages(asked, to: 2)[0], from: 3), to: 3)
+        let fromLeader = Self.messages(leader.receive(Self.messages(asked, to: 1)[0], from: 3), to: 3)
+        #expect(fromFollower == [.preVoteReply(epoch: epoch, granted: false)])
+        #expect(fromLeader == [.preVoteReply(epoch: epoch, granted: false)])
+        for (voter, reply) in [(PeerID(2), fromFollower[0]), (1, fromLeader[0])] { _ = restarted.receive(reply, from: voter) }
+        #expect(restarted.epoch == 2, "no election without a majority of pre-votes")
+        #expect(leader.role == .leading(established: false) && follower.role == .following(leader: 1))
+    }
+
+    /// A follower whose connection from the leader closes stops following at once and stands
+    /// within `retryTicks`, far sooner than the `electionTicks` of silence; the other follower,
+    /// which lost the leader too, grants it, and the election goes above every voter's epoch.
+    @Test func losingTheLeadersConnectionStartsAnElectionWithinRetryTicks() {
+        let timing = QuorumTiming(heartbeatTicks: 1, electionTicks: 100...200, retryTicks: 2...4, leaseTicks: 80)
+        func member(_ id: PeerID, epoch: UInt32) -> QuorumPeer {
+            QuorumPeer(
+                id: id, members: Self.members, timing: timing,
+                persistent: QuorumPersistentState(acceptedEpoch: epoch, votedFor: nil, currentEpoch: 2), snapshot: nil,
+                log: [Self.entry(2, 1)], seed: 11)
+        }
+        var follower = member(2, epoch: 2)
+        var other = member(3, epoch: 5)
+        _ = follower.receive(.propose(epoch: 2, prevZxid: Zxid(epoch: 2, counter: 1), entries: [], commitZxid: .zero), from: 1)
+        #expect(follower.role == .following(leader: 1))
+        #expect(follower.peerLost(3).isEmpty, "a connection from a peer that does not lead changes nothing")
+        #expect(follower.role == .following(leader: 1))
+        let lost = follower.peerLost(1)
+        #expect(lost.contains(.roleChanged(.looking, epoch: 2)))
+        var ticks = 0
+        var asked: [QuorumMessage] = []
+        while asked.isEmpty && ticks < 10 {
+            ticks += 1
+            asked = Self.messages(follower.tick(), to: 3)
+        }
+        #expect(ticks <= 4 && asked == [.preVoteRequest(lastEpoch: 2, lastZxid: Zxid(epoch: 2, counter: 1))])
+        let reply = Self.messages(other.receive(asked[0], from: 2), to: 2)
+        #expect(reply == [.preVoteReply(epoch: 5, granted: true)])
+        let standing = follower.receive(reply[0], from: 3)
+        #expect(follower.epoch == 6, "stands above the voter's epoch 5")
+        #expect(Self.messages(standing, to: 3) == [.voteRequest(epoch: 6, lastEpoch: 2, lastZxid: Zxid(epoch: 2, counter: 1))])
+        let vote = Self.messages(other.receive(Self.messages(standing, to: 3)[0], from: 2), to: 2)
+        #expect(vote == [.voteReply(epoch: 6, granted: true)])
+        _ = follower.receive(vote[0], from: 3)
+        #expect(follower.role == .leading(established: false))
     }
 
     /// `initTicks` (ZooKeeper's initLimit): a new leader keeps its claim while followers are

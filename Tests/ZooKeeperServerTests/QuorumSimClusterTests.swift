@@ -147,6 +147,18 @@ final class QuorumSimCluster {
         nodes[id]?.peer = nil
         nodes[id]?.disk.buffered = []
         nodes[id]?.applied = []
+        // Its connections close: most nodes notice at once (a few only from the silence).
+        for other in upNodes where chance(0.8) { lose(id, at: other) }
+    }
+
+    /// `at` sees its connection from `lost` close (after a crash, or spuriously).
+    func lose(_ lost: PeerID, at id: PeerID) {
+        guard var peer = nodes[id]?.peer else { return }
+        let effects = peer.peerLost(lost)
+        nodes[id]?.peer = peer
+        note("\(id) lost \(lost)")
+        counts["connections lost", default: 0] += 1
+        perform(effects, at: id)
     }
 
     /// Starts the node from its disk; the host reloads its state from the snapshot.
@@ -351,6 +363,8 @@ extension QuorumMessage {
     /// One line for the trace.
     var brief: String {
         switch self {
+        case .preVoteRequest(let lastEpoch, let lastZxid): "prevote? (\(lastEpoch), \(lastZxid))"
+        case .preVoteReply(let epoch, let granted): "prevote e\(epoch) \(granted)"
         case .voteRequest(let epoch, let lastEpoch, let lastZxid): "vote? e\(epoch) (\(lastEpoch), \(lastZxid))"
         case .voteReply(let epoch, let granted): "vote e\(epoch) \(granted)"
         case .followerInfo(let epoch, let lastZxid): "info e\(epoch) \(lastZxid)"

@@ -86,6 +86,9 @@ import Testing
         case ..<0.91: cluster.heal()
         case ..<0.915: cluster.leaderWritesAloneThenCrashes()
         case ..<0.92: cluster.pick(cluster.upNodes).map(cluster.isolate)
+        case ..<0.925:
+            // A connection closes while both ends live (the leader's link broke).
+            if let id = cluster.pick(cluster.upNodes), let lost = cluster.pick(cluster.ids.filter { $0 != id }) { cluster.lose(lost, at: id) }
         default: cluster.deliver()
         }
     }

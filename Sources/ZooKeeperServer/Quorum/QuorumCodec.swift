@@ -24,7 +24,7 @@ enum QuorumCodec {
     static let maxFrame = 512 << 20
 
     private enum Kind: UInt8 {
-        case hello = 0, voteRequest, voteReply, followerInfo, sync, propose, ack, syncRequest, syncReply, forward
+        case hello = 0, voteRequest, voteReply, followerInfo, sync, propose, ack, syncRequest, syncReply, forward, preVoteRequest, preVoteReply
     }
 
     // MARK: Encoding
@@ -47,6 +47,14 @@ enum QuorumCodec {
 
     private static func encode(_ message: QuorumMessage, into writer: inout ByteWriter) {
         switch message {
+        case .preVoteRequest(let lastEpoch, let lastZxid):
+            writer.writeUInt8(Kind.preVoteRequest.rawValue)
+            writer.writeUInt32(lastEpoch)
+            writer.writeInt64(lastZxid.value)
+        case .preVoteReply(let epoch, let granted):
+            writer.writeUInt8(Kind.preVoteReply.rawValue)
+            writer.writeUInt32(epoch)
+            writer.writeBool(granted)
         case .voteRequest(let epoch, let lastEpoch, let lastZxid):
             writer.writeUInt8(Kind.voteRequest.rawValue)
             writer.writeUInt32(epoch)
@@ -118,7 +126,7 @@ enum QuorumCodec {
         guard body.count >= 2, let kind = Kind(rawValue: body[body.startIndex + 1]) else { return nil }
         switch kind {
         case .hello: return nil
-        case .voteRequest, .voteReply: return .election
+        case .preVoteRequest, .preVoteReply, .voteRequest, .voteReply: return .election
         case .followerInfo, .sync, .propose, .ack, .syncRequest, .syncReply, .forward: return .quorum
         }
     }
@@ -143,6 +151,10 @@ enum QuorumCodec {
         switch kind {
         case .hello:
             frame = .hello(from: try reader.readInt64())
+        case .preVoteRequest:
+            frame = .message(.preVoteRequest(lastEpoch: try reader.readUInt32(), lastZxid: try readZxid(&reader)))
+        case .preVoteReply:
+            frame = .message(.preVoteReply(epoch: try reader.readUInt32(), granted: try reader.readBool()))
         case .voteRequest:
             frame = .message(.voteRequest(epoch: try reader.readUInt32(), lastEpoch: try reader.readUInt32(), lastZxid: try readZxid(&reader)))
         case .voteReply:

@@ -1,10 +1,18 @@
-/// The messages between ensemble members. Every one but `forward` carries the sender's epoch:
-/// a node that sees a higher epoch adopts it (and a leader that does steps down); messages of
-/// an older epoch are ignored, except that a stale candidate is told the current epoch.
+/// The messages between ensemble members. Every one but `forward` and the pre-vote carries the
+/// sender's epoch: a node that sees a higher epoch adopts it (and a leader that does steps
+/// down); messages of an older epoch are ignored, except that a stale candidate is told the
+/// current epoch.
 ///
 /// The transport may lose, repeat, delay and reorder messages: each message is safe to act on
 /// whenever it arrives, and lost ones are made up for by the heartbeat that follows.
 enum QuorumMessage: Sendable, Equatable {
+    /// Before standing, a node asks whether it could win (Raft's pre-vote): it changes nothing
+    /// at the receiver, so a node that cannot win (it is cut off, or just restarted and has not
+    /// heard the leader yet) never bumps the epoch and deposes a working leader.
+    case preVoteRequest(lastEpoch: UInt32, lastZxid: Zxid)
+    /// Granted when the asker's log is at least as complete and the voter follows no leader;
+    /// `epoch` is the voter's, so the election that follows starts above every voter's epoch.
+    case preVoteReply(epoch: UInt32, granted: Bool)
     /// A candidate for `epoch` asks for a vote, showing how complete its log is.
     case voteRequest(epoch: UInt32, lastEpoch: UInt32, lastZxid: Zxid)
     case voteReply(epoch: UInt32, granted: Bool)
@@ -31,17 +39,19 @@ enum QuorumMessage: Sendable, Equatable {
     /// of the established ensemble (sync, broadcast, forwards) to the quorum port, as in ZooKeeper.
     var channel: QuorumChannel {
         switch self {
-        case .voteRequest, .voteReply: .election
+        case .preVoteRequest, .preVoteReply, .voteRequest, .voteReply: .election
         case .followerInfo, .sync, .propose, .ack, .syncRequest, .syncReply, .forward: .quorum
         }
     }
 
+    /// The epoch a receiver adopts when it is newer than its own; nil for messages that do not
+    /// move epochs.
     var epoch: UInt32? {
         switch self {
         case .voteRequest(let epoch, _, _), .voteReply(let epoch, _), .followerInfo(let epoch, _), .sync(let epoch, _),
             .propose(let epoch, _, _, _), .ack(let epoch, _), .syncRequest(let epoch, _), .syncReply(let epoch, _, _):
             epoch
-        case .forward: nil
+        case .forward, .preVoteRequest, .preVoteReply: nil
         }
     }
 }

@@ -9,7 +9,7 @@ import Wire
 /// everything appended so far durable and then reports the latest write to the peer, so the
 /// fsync rate, not the proposal rate, bounds the work (as in `LocalCommitLog`).
 ///
-/// **Concurrency.** Everything but `receive`, `tick`, `start` and `stop` must run on `queue`;
+/// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run on `queue`;
 /// the peer, the store and the listener belong to it.
 final class QuorumNode: @unchecked Sendable {
     let queue: DispatchQueue
@@ -66,6 +66,14 @@ final class QuorumNode: @unchecked Sendable {
 
     func tick() {
         queue.async { [self] in tickOnQueue() }
+    }
+
+    /// The connection from `peer` closed (see `QuorumPeer.peerLost`).
+    func peerLost(_ lost: PeerID) {
+        queue.async { [self] in
+            guard !failed else { return }
+            perform(peer.peerLost(lost))
+        }
     }
 
     // MARK: On the queue

@@ -1,13 +1,58 @@
 /// Election: Raft's vote in ZooKeeper's terms (see `QuorumPeer`).
 extension QuorumPeer {
-    mutating func startElection() {
-        guard epoch < UInt32(Int32.max) else {
+    /// The election timer fired: the node gives up any leader it had and asks whether it
+    /// could win, without changing its epoch (so a node that cannot win disturbs nobody).
+    mutating func startPreVote() {
+        if case .follower(let follower) = state, follower.leader != nil {
+            becomeFollower(leader: nil, keepTimer: true)
+        }
+        guard quorum > 1 else { return startElection(above: epoch) }
+        preVotes = (voters: [id], highestEpoch: epoch)
+        resetElectionDeadline()
+        for peer in others {
+            send(peer, .preVoteRequest(lastEpoch: logEpoch, lastZxid: log.lastZxid))
+        }
+    }
+
+    /// Would this node vote for the asker if it stood now? Changes nothing here.
+    mutating func handlePreVoteRequest(from candidate: PeerID, lastEpoch: UInt32, lastZxid: Zxid) {
+        let complete = (lastEpoch, lastZxid.value) >= (logEpoch, log.lastZxid.value)
+        send(candidate, .preVoteReply(epoch: epoch, granted: complete && !hasLeader))
+    }
+
+    mutating func handlePreVoteReply(from voter: PeerID, epoch voterEpoch: UInt32, granted: Bool) {
+        guard granted, var round = preVotes else { return }
+        switch state {
+        case .leader: return
+        case .follower(let follower) where follower.leader != nil: return
+        default: break
+        }
+        round.voters.insert(voter)
+        round.highestEpoch = max(round.highestEpoch, voterEpoch)
+        preVotes = round
+        if round.voters.count >= quorum { startElection(above: round.highestEpoch) }
+    }
+
+    /// Whether this node leads or follows a leader it hears from: it then grants no votes.
+    var hasLeader: Bool {
+        switch state {
+        case .leader: true
+        case .follower(let follower): follower.leader != nil
+        case .candidate: false
+        }
+    }
+
+    /// Stands in the first epoch above `epoch` and this node's own.
+    mutating func startElection(above highest: UInt32) {
+        preVotes = nil
+        let next = max(highest, epoch)
+        guard next < UInt32(Int32.max) else {
             effects.append(.fault("epoch space exhausted"))
             return
         }
         abortSyncs()
         epochPending = nil
-        persistent.acceptedEpoch += 1
+        persistent.acceptedEpoch = next + 1
         persistent.votedFor = id
         persist()
         state = .candidate(votes: [id])
@@ -25,12 +70,6 @@ extension QuorumPeer {
     mutating func handleVoteRequest(from candidate: PeerID, lastEpoch: UInt32, lastZxid: Zxid) {
         let complete = (lastEpoch, lastZxid.value) >= (logEpoch, log.lastZxid.value)
         let free = persistent.votedFor == nil || persistent.votedFor == candidate
-        var hasLeader = false
-        switch state {
-        case .leader: hasLeader = true
-        case .follower(let follower): hasLeader = follower.leader != nil
-        case .candidate: break
-        }
         guard complete, free, !hasLeader else {
             send(candidate, .voteReply(epoch: epoch, granted: false))
             return

@@ -15,6 +15,7 @@ extension QuorumPeer {
                 return nil
             }
             if follower.leader == nil {
+                preVotes = nil
                 follower.leader = peer
                 state = .follower(follower)
                 setRole(.following(leader: peer))

@@ -8,7 +8,7 @@ extension QuorumPeer {
         case .leader: leaderTick()
         case .follower, .candidate:
             if now >= electionDeadline {
-                startElection()
+                startPreVote()
             } else {
                 resendSyncRequests()
             }
@@ -19,6 +19,15 @@ extension QuorumPeer {
     mutating func receive(_ message: QuorumMessage, from peer: PeerID) -> [QuorumEffect] {
         effects = []
         guard peer != id, members.contains(peer) else { return [] }
+        switch message {
+        case .preVoteRequest(let lastEpoch, let lastZxid):
+            handlePreVoteRequest(from: peer, lastEpoch: lastEpoch, lastZxid: lastZxid)
+            return takeEffects()
+        case .preVoteReply(let voterEpoch, let granted):
+            handlePreVoteReply(from: peer, epoch: voterEpoch, granted: granted)
+            return takeEffects()
+        default: break
+        }
         guard let messageEpoch = message.epoch else {
             if case .forward(let payload) = message, case .leader = state {
                 effects.append(.forwarded(from: peer, payload: payload))
@@ -41,7 +50,19 @@ extension QuorumPeer {
         case .propose(_, let prevZxid, let entries, let commit):
             followerHandlePropose(from: peer, prevZxid: prevZxid, entries: entries, commit: commit)
         case .syncReply(_, let token, let zxid): followerHandleSyncReply(from: peer, token: token, zxid: zxid)
-        case .forward: break
+        case .forward, .preVoteRequest, .preVoteReply: break
+        }
+        return takeEffects()
+    }
+
+    /// The host saw its connection from `peer` close. A follower whose leader it was stops
+    /// following and stands soon (ZooKeeper's follower goes LOOKING when its leader's socket
+    /// closes); if the leader is alive after all, its next heartbeat takes the node back, and
+    /// the pre-vote keeps the node from deposing it meanwhile.
+    mutating func peerLost(_ peer: PeerID) -> [QuorumEffect] {
+        effects = []
+        if case .follower(let follower) = state, follower.leader == peer {
+            becomeFollower(leader: nil)
         }
         return takeEffects()
     }

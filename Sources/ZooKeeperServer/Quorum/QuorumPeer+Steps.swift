@@ -19,8 +19,11 @@ extension QuorumPeer {
         effects.append(.roleChanged(newRole, epoch: epoch))
     }
 
+    /// A follower with a leader waits `electionTicks` of silence; a node without one stands
+    /// again after `retryTicks`.
     mutating func resetElectionDeadline() {
-        electionDeadline = now + Int.random(in: timing.electionTicks, using: &random)
+        let range = hasLeader ? timing.electionTicks : timing.retryTicks
+        electionDeadline = now + Int.random(in: range, using: &random)
     }
 
     /// Appends to the in-memory log and asks the host to write the entries.
@@ -70,6 +73,7 @@ extension QuorumPeer {
     mutating func becomeFollower(leader: PeerID?, keepTimer: Bool = false) {
         abortSyncs()
         epochPending = nil
+        preVotes = nil
         state = .follower(FollowerState(leader: leader, synced: persistent.currentEpoch == epoch))
         setRole(leader.map { .following(leader: $0) } ?? .looking)
         if !keepTimer { resetElectionDeadline() }

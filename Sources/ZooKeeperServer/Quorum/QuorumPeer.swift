@@ -5,7 +5,10 @@
 ///
 /// **The protocol: Zab's log and synchronisation, elected the Raft way.**
 ///
-/// - *Election* is Raft's: a node that hears no leader for a random timeout bumps its
+/// - *Election* is Raft's: a node that hears no leader for a random timeout (or loses its
+///   connection from the leader, as a ZooKeeper follower goes LOOKING when its socket closes)
+///   first asks whether it could win (pre-vote: granted by a majority that follows no leader
+///   and holds no more complete log), then bumps its
 ///   `acceptedEpoch` (Raft's term), votes for itself and asks the others; each votes at most
 ///   once per epoch (the vote is durable) and only for a candidate whose log is at least as
 ///   complete as its own, compared by `(logEpoch, lastZxid)`. A majority makes it leader of
@@ -60,6 +63,9 @@ struct QuorumPeer: Sendable {
     /// Ticks since this node started.
     var now = 0
     var electionDeadline = 0
+    /// A pre-vote in progress: who granted it, and the highest epoch among them (the election
+    /// that follows starts above it).
+    var preVotes: (voters: Set<PeerID>, highestEpoch: UInt32)?
     var random: QuorumRandom
     /// Writes handed to the host whose durability is not yet reported: the log's last zxid
     /// after each (lowered when the log is cut back).

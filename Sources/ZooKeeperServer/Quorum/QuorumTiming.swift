@@ -3,8 +3,13 @@
 struct QuorumTiming: Sendable {
     /// How often a leader sends a heartbeat (an empty proposal).
     var heartbeatTicks = 1
-    /// A follower or candidate that hears nothing from a leader for this long starts an election.
+    /// A follower that hears nothing from its leader for this long gives it up and stands for
+    /// election (ZooKeeper's `syncLimit`: the leader may be frozen rather than gone).
     var electionTicks: ClosedRange<Int> = 10...20
+    /// A node that knows no leader (it lost its leader's connection, its election failed, or it
+    /// just started) stands again after this long: short, since nobody is leading, and random,
+    /// so that two candidates rarely stand at once and split the votes.
+    var retryTicks: ClosedRange<Int> = 2...6
     /// A leader that has not heard from a quorum within this many ticks steps down, so a
     /// leader cut off in a minority stops serving reads (ZooKeeper's `syncLimit`).
     var leaseTicks = 8

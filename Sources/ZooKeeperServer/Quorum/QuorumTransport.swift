@@ -32,11 +32,18 @@ final class QuorumTransport: Sendable {
         init(_ deliver: @escaping @Sendable (PeerID, [UInt8]) -> Void) { self.deliver = deliver }
     }
 
+    /// Who hears that a peer's quorum connection to this member closed (boxed, as `Delivery`).
+    final class LossReport: Sendable {
+        let report: @Sendable (PeerID) -> Void
+        init(_ report: @escaping @Sendable (PeerID) -> Void) { self.report = report }
+    }
+
     final class Receiver: Sendable {
         /// Boxed: a function value kept directly in a `Mutex` is re-wrapped in a reabstraction
         /// thunk on every `withLock { $0 }`, so each delivered frame would add a layer and
         /// delivery would slow down with every message (seen: chains of 20,000 thunks).
         let deliver = Mutex<Delivery?>(nil)
+        let lost = Mutex<LossReport?>(nil)
         /// Per port (connection ids are only unique within one server): who said hello.
         let senders = Mutex<[QuorumChannel: [UInt64: PeerID]]>([:])
         /// Per port: messages delivered, and messages refused for belonging on the other port.
@@ -79,6 +86,14 @@ final class QuorumTransport: Sendable {
     func deliver(to deliver: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
         let delivery = Delivery(deliver)
         receiver.deliver.withLock { $0 = delivery }
+    }
+
+    /// Calls `report` with a peer whose connection to this member's quorum port closed: the
+    /// peer's process is gone (its kernel closed the socket) or it dropped the link. A follower
+    /// learns from it at once that its leader died, as ZooKeeper's does from its socket.
+    func onPeerLost(_ report: @escaping @Sendable (PeerID) -> Void) {
+        let box = LossReport(report)
+        receiver.lost.withLock { $0 = box }
     }
 
     /// Where each other member listens.
@@ -128,7 +143,8 @@ final class QuorumTransport: Sendable {
         }
 
         func connectionClosed(_ connection: ConnectionInfo) {
-            _ = receiver.senders.withLock { $0[channel]?.removeValue(forKey: connection.id) }
+            let sender = receiver.senders.withLock { $0[channel]?.removeValue(forKey: connection.id) }
+            if channel == .quorum, let sender { receiver.lost.withLock { $0 }?.report(sender) }
         }
     }
 }
