@@ -22,6 +22,7 @@ final class ClientChannel: @unchecked Sendable {
     private var state = State.idle
     private var decoder: FrameDecoder
     private var outbound = OutboundQueue()
+    private var flushScheduled = false
     private var writeBlocked = false
     /// Requests sent or queued, oldest first: responses arrive in this order.
     private var waiting: [PendingRequest] = []
@@ -97,6 +98,17 @@ final class ClientChannel: @unchecked Sendable {
             if let request { waiting.append(request) }
             outbound.append(OutgoingFrame(prefixed: frame))
             queued?(.success(()))
+            scheduleFlush()
+        }
+    }
+
+    /// One write for every frame queued in a burst: the flush runs after the sends already
+    /// waiting on the queue, so frames sent back to back share a `writev`.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        queue.async { [self] in
+            flushScheduled = false
             flush()
             refresh()
         }

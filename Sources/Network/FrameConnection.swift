@@ -78,6 +78,23 @@ public final class FrameConnection: Sendable {
         try result.get()
     }
 
+    /// Queues a request that gets no response without waiting (for callers that are not async
+    /// and send many small frames: the queued frames go out together, in order). `refused`
+    /// is called, on the connection's queue, if the connection had already ended; frames lost
+    /// when it ends later are not reported (the caller learns from the next send).
+    public func enqueueOneWay(_ payload: [UInt8], refused: @escaping @Sendable (NetworkError) -> Void) {
+        let frame: [UInt8]
+        do {
+            frame = try Self.prefixed(payload)
+        } catch {
+            // Never synchronously: the caller may hold a lock its `refused` takes.
+            return DispatchQueue.global().async { refused(error) }
+        }
+        channel.send(frame, request: nil) { result in
+            if case .failure(let error) = result { refused(error) }
+        }
+    }
+
     /// Closes the connection; waiting sends throw `.connectionClosed`.
     public func close() {
         channel.close()

@@ -149,50 +149,91 @@ final class QuorumTransport: Sendable {
     }
 }
 
-/// The outgoing connection to one peer: frames queue in a bounded stream and one task
-/// writes them in order, connecting (and saying hello) when it has none.
+/// The outgoing connection to one peer. A frame goes straight onto the open connection's queue
+/// (no task or wait per frame: the frames of a burst share one write); while a connection is
+/// being opened, frames wait in a bounded backlog and follow the `hello`. A frame sent when
+/// the peer is unreachable and no attempt is due is dropped, as the protocol allows.
 final class PeerLink: Sendable {
     static let retryInterval = Duration.milliseconds(200)
-    private let continuation: AsyncStream<[UInt8]>.Continuation
-    private let task: Task<Void, Never>
+    /// Frames kept while a connection is being opened; more are dropped.
+    static let backlogLimit = 4096
+
+    private struct State {
+        var connection: FrameConnection?
+        var connecting = false
+        var backlog: [[UInt8]] = []
+        var nextAttempt = ContinuousClock.now
+        var closed = false
+    }
+
+    private let host: String
+    private let port: UInt16
+    private let hello: [UInt8]
+    private let state = Mutex(State())
 
     init(from id: PeerID, host: String, port: UInt16) {
-        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(4096))
-        self.continuation = continuation
-        let hello = Array(QuorumCodec.encode(.hello(from: id)).dropFirst(4))
-        task = Task {
-            var connection: FrameConnection?
-            var nextAttempt = ContinuousClock.now
-            for await body in stream {
-                if connection == nil && ContinuousClock.now >= nextAttempt {
-                    nextAttempt = ContinuousClock.now + Self.retryInterval
-                    if let opened = try? await FrameConnection.connect(host: host, port: port, timeout: .seconds(1)) {
-                        do {
-                            try await opened.sendOneWay(hello)
-                            connection = opened
-                        } catch {
-                            opened.close()
-                        }
-                    }
-                }
-                guard let open = connection else { continue }
-                do {
-                    try await open.sendOneWay(body)
-                } catch {
-                    open.close()
-                    connection = nil
-                }
-            }
-            connection?.close()
-        }
+        self.host = host
+        self.port = port
+        hello = Array(QuorumCodec.encode(.hello(from: id)).dropFirst(4))
     }
 
     func send(_ body: [UInt8]) {
-        continuation.yield(body)
+        let connect: Bool = state.withLock { state in
+            guard !state.closed else { return false }
+            if let connection = state.connection {
+                // Under the lock, so frames reach the connection in the order they were sent.
+                connection.enqueueOneWay(body) { [weak self, weak connection] _ in
+                    if let self, let connection { self.dropped(connection) }
+                }
+                return false
+            }
+            if state.connecting {
+                if state.backlog.count < Self.backlogLimit { state.backlog.append(body) }
+                return false
+            }
+            guard ContinuousClock.now >= state.nextAttempt else { return false }
+            state.connecting = true
+            state.nextAttempt = ContinuousClock.now + Self.retryInterval
+            state.backlog = [body]
+            return true
+        }
+        if connect { open() }
     }
 
     func close() {
-        continuation.finish()
-        task.cancel()
+        let connection = state.withLock { state in
+            state.closed = true
+            state.backlog = []
+            defer { state.connection = nil }
+            return state.connection
+        }
+        connection?.close()
+    }
+
+    private func open() {
+        Task { [self] in
+            let opened = try? await FrameConnection.connect(host: host, port: port, timeout: .seconds(1))
+            state.withLock { state in
+                state.connecting = false
+                let backlog = state.backlog
+                state.backlog = []
+                guard let opened, !state.closed else { return }
+                state.connection = opened
+                for body in [hello] + backlog {
+                    opened.enqueueOneWay(body) { [weak self, weak opened] _ in
+                        if let self, let opened { self.dropped(opened) }
+                    }
+                }
+            }
+            if let opened, state.withLock({ $0.closed }) { opened.close() }
+        }
+    }
+
+    /// The connection had ended when a frame was queued: the next frame opens a new one.
+    private func dropped(_ connection: FrameConnection) {
+        state.withLock { state in
+            if state.connection === connection { state.connection = nil }
+        }
+        connection.close()
     }
 }
