@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import Synchronization
 import Testing
 
 @testable import Network
@@ -48,6 +49,33 @@ extension NetworkTests {
             try await connection.sendOneWay([0, 2])
             #expect(try await connection.send([5]) == [5])
             #expect(server.metrics.snapshot.framesRead == 3)
+            await server.shutdown(timeout: .seconds(5))
+        }
+
+        /// Frames queued without waiting arrive in order (a burst shares writes); once the
+        /// connection has ended, a queued frame is refused.
+        @Test func queuedOneWayFramesArriveInOrderAndAreRefusedAfterClose() async throws {
+            let seen = Mutex<[UInt32]>([])
+            let handler = TestHandler { frame, _, reply in
+                seen.withLock { $0.append(frame.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }) }
+                reply(.none)
+            }
+            let server = try startServer(handler: handler)
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort)
+            for index in 0..<2000 {
+                connection.enqueueOneWay(bigEndian(UInt32(index)) + [UInt8](repeating: 1, count: index % 50)) { _ in
+                    Issue.record("refused while the connection is open")
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while seen.withLock({ $0.count }) < 2000 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(seen.withLock { $0 } == Array(0..<2000))
+            #expect(server.metrics.snapshot.framesRead == 2000)
+            connection.close()
+            let refused = await withCheckedContinuation { (continuation: CheckedContinuation<NetworkError, Never>) in
+                connection.enqueueOneWay([9]) { continuation.resume(returning: $0) }
+            }
+            #expect(refused == .connectionClosed)
             await server.shutdown(timeout: .seconds(5))
         }
 
