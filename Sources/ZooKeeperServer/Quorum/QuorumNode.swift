@@ -9,6 +9,11 @@ import Wire
 /// everything appended so far durable and then reports the latest write to the peer, so the
 /// fsync rate, not the proposal rate, bounds the work (as in `LocalCommitLog`).
 ///
+/// **Batching.** Messages are sent at the end of the burst of work that made them
+/// (`Outbox`): later is always allowed (an effect's durability comes before the sends after
+/// it, never the other way round), and merging consecutive proposals and acknowledgements to
+/// one peer turns a burst of writes into one frame, one append and one acknowledgement there.
+///
 /// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run on `queue`;
 /// the peer, the store and the listener belong to it.
 final class QuorumNode: @unchecked Sendable {
@@ -21,6 +26,9 @@ final class QuorumNode: @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
     private var lastWrite: UInt64 = 0
     private var syncScheduled = false
+    /// Messages waiting for the end of the current burst of work on the queue (see `Outbox`).
+    private var outbox = Outbox()
+    private var outboxScheduled = false
     private var failed = false
 
     init(peer: QuorumPeer, store: any QuorumStore, transport: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
@@ -159,7 +167,8 @@ final class QuorumNode: @unchecked Sendable {
     private func perform(_ effect: QuorumEffect) throws {
         switch effect {
         case .send(let to, let message):
-            transport(to, QuorumCodec.encode(.message(message)))
+            outbox.add(message, to: to)
+            scheduleOutbox()
         case .persist(let state):
             try store.persist(state)
         case .append(let entries, let write):
@@ -183,6 +192,21 @@ final class QuorumNode: @unchecked Sendable {
             listener?(.syncAborted(tokens: tokens))
         case .fault(let message):
             fail(message)
+        }
+    }
+
+    /// Sends go out after the work already queued, merged: a burst of writes leaves as one
+    /// proposal per follower, a burst of acknowledgements as one.
+    private func scheduleOutbox() {
+        guard !outboxScheduled else { return }
+        outboxScheduled = true
+        queue.async { [self] in
+            outboxScheduled = false
+            let messages = outbox.take()
+            guard !failed else { return }
+            for (to, message) in messages {
+                transport(to, QuorumCodec.encode(.message(message)))
+            }
         }
     }
 
