@@ -21,6 +21,10 @@ import Testing
         }
         func append(_ entries: [QuorumEntry]) throws { contents.withLock { $0.written += entries } }
         func sync() throws { contents.withLock { $0.durableCount = $0.written.count } }
+        func syncer() -> @Sendable () throws -> Void {
+            let count = contents.withLock { $0.written.count }
+            return { self.contents.withLock { $0.durableCount = max($0.durableCount, min(count, $0.written.count)) } }
+        }
         func truncate(after zxid: Zxid) throws {
             contents.withLock {
                 $0.written.removeAll { $0.zxid > zxid }

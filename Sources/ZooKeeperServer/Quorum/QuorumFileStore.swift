@@ -9,8 +9,8 @@ import Glibc
 ///   `QuorumSnapshot`'s data is such a file's bytes, so one from the leader is stored as is);
 /// - `dataDir/version-2/quorumState`: the epochs and the vote (`QuorumStateFile`).
 ///
-/// **Durability.** `append` writes to the page cache; `sync` fdatasyncs the current log file
-/// (`QuorumNode` calls it once per batch: group commit). Only the current file is ever
+/// **Durability.** `append` writes to the page cache; `sync` (or `syncer`, off the queue)
+/// fdatasyncs the current log file (`QuorumNode` calls it once per batch: group commit). Only the current file is ever
 /// unsynced: a roll, a truncation or a snapshot install syncs it first. `truncate`, `install`
 /// and `persist` are durable when they return.
 ///
@@ -102,11 +102,18 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
     // MARK: QuorumStore
 
     func append(_ entries: [QuorumEntry]) throws {
-        for entry in entries { try log.append(entry.payload, zxid: entry.zxid.value) }
+        try log.append(entries.map { (payload: $0.payload, zxid: $0.zxid.value) })
     }
 
     func sync() throws {
         try log.sync()
+    }
+
+    /// An fdatasync of the current file (the only one ever unsynced), which stays open while
+    /// the returned call holds it, even if the log rolls meanwhile.
+    func syncer() -> @Sendable () throws -> Void {
+        let file = log.currentFile
+        return { try file?.syncData() }
     }
 
     func truncate(after zxid: Zxid) throws {

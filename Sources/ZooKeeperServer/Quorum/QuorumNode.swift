@@ -5,9 +5,9 @@ import Wire
 /// for its peers (encoded frames, `QuorumCodec`) and a timer for its ticks. It carries out the
 /// peer's effects in order and reports what the host must know as `QuorumEvent`s.
 ///
-/// **Group commit.** Appends go to the store at once; one sync task queued behind them makes
-/// everything appended so far durable and then reports the latest write to the peer, so the
-/// fsync rate, not the proposal rate, bounds the work (as in `LocalCommitLog`).
+/// **Group commit.** Appends go to the store at once; one fsync at a time, off the queue
+/// (`scheduleSync`), makes everything appended before it durable and then reports the latest
+/// write it covers to the peer, so the fsync rate, not the proposal rate, bounds the work.
 ///
 /// **Batching.** Messages are sent at the end of the burst of work that made them
 /// (`Outbox`): later is always allowed (an effect's durability comes before the sends after
@@ -25,6 +25,8 @@ final class QuorumNode: @unchecked Sendable {
     private var listener: (@Sendable (QuorumEvent) -> Void)?
     private var timer: (any DispatchSourceTimer)?
     private var lastWrite: UInt64 = 0
+    /// Where fsyncs wait, so the node's queue never does.
+    private let syncQueue: DispatchQueue
     private var syncScheduled = false
     /// Messages waiting for the end of the current burst of work on the queue (see `Outbox`).
     private var outbox = Outbox()
@@ -37,6 +39,7 @@ final class QuorumNode: @unchecked Sendable {
         self.store = store
         self.transport = transport
         queue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id)", qos: .userInitiated)
+        syncQueue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id).sync", qos: .userInitiated)
     }
 
     /// Sets who hears the events (before `start`).
@@ -210,18 +213,27 @@ final class QuorumNode: @unchecked Sendable {
         }
     }
 
+    /// Group commit off the queue: once the current burst of appends is written, one fsync
+    /// runs on `syncQueue` while the node goes on (sending the proposals it just made,
+    /// taking acknowledgements); then the peer hears that everything appended before it began
+    /// is durable, and appends made meanwhile get the next fsync.
     private func scheduleSync() {
         guard !syncScheduled else { return }
         syncScheduled = true
         queue.async { [self] in
-            syncScheduled = false
             guard !failed else { return }
-            do {
-                try store.sync()
-            } catch {
-                return fail("quorum store sync: \(error)")
+            let through = lastWrite
+            let makeDurable = store.syncer()
+            syncQueue.async { [self] in
+                let outcome = Result { try makeDurable() }
+                queue.async { [self] in
+                    syncScheduled = false
+                    guard !failed else { return }
+                    if case .failure(let error) = outcome { return fail("quorum store sync: \(error)") }
+                    perform(peer.persisted(write: through))
+                    if lastWrite > through { scheduleSync() }
+                }
             }
-            perform(peer.persisted(write: lastWrite))
         }
     }
 

@@ -1,4 +1,5 @@
-/// The durable side of a quorum node, called only on the node's queue: the transaction log,
+/// The durable side of a quorum node, called only on the node's queue (but for what `syncer`
+/// returns): the transaction log,
 /// the snapshot and the persisted epochs. `append` may leave data in the page cache; `sync`
 /// makes every append before it durable. The other calls are durable when they return.
 ///
@@ -6,6 +7,11 @@
 protocol QuorumStore: AnyObject {
     func append(_ entries: [QuorumEntry]) throws
     func sync() throws
+    /// What makes every append so far durable, to run off the node's queue while later appends
+    /// go on (so the node keeps sending and receiving during an fsync). Appends made after this
+    /// call are not covered; a roll, truncation or install meanwhile stays correct (each syncs
+    /// what it leaves behind itself).
+    func syncer() -> @Sendable () throws -> Void
     /// Removes the entries after `zxid`.
     func truncate(after zxid: Zxid) throws
     /// Replaces the log and the state with `snapshot`.

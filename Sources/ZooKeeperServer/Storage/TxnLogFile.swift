@@ -41,24 +41,35 @@ final class TxnLogFile: @unchecked Sendable {
 
     /// Appends one encoded transaction (not yet durable).
     func append(_ payload: [UInt8], zxid: Int64) throws(FileError) {
-        if current == nil { try open(firstZxid: zxid) }
+        try append([(payload: payload, zxid: zxid)])
+    }
+
+    /// Appends encoded transactions in order with one write (not yet durable).
+    func append(_ records: [(payload: [UInt8], zxid: Int64)]) throws(FileError) {
+        guard let first = records.first else { return }
+        if current == nil { try open(firstZxid: first.zxid) }
         guard let file = current else { return }
-        var record: [UInt8] = []
-        record.reserveCapacity(payload.count + Self.framing)
-        let checksum = UInt64(Adler32.checksum(payload))
-        for shift in stride(from: 56, through: 0, by: -8) { record.append(UInt8(truncatingIfNeeded: checksum >> UInt64(shift))) }
-        let length = UInt32(truncatingIfNeeded: payload.count)
-        for shift in stride(from: 24, through: 0, by: -8) { record.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
-        record += payload
-        record.append(Self.endOfRecord)
-        if position + record.count > allocated {
-            let target = (position + record.count + preallocationStep) / preallocationStep * preallocationStep
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(records.reduce(0) { $0 + $1.payload.count + Self.framing })
+        for (payload, _) in records {
+            let checksum = UInt64(Adler32.checksum(payload))
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: checksum >> UInt64(shift))) }
+            let length = UInt32(truncatingIfNeeded: payload.count)
+            for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
+            bytes += payload
+            bytes.append(Self.endOfRecord)
+        }
+        if position + bytes.count > allocated {
+            let target = (position + bytes.count + preallocationStep) / preallocationStep * preallocationStep
             try file.preallocate(to: target)
             allocated = target
         }
-        try file.write(record, at: position)
-        position += record.count
+        try file.write(bytes, at: position)
+        position += bytes.count
     }
+
+    /// The open file, for an fsync off the writer's queue (`QuorumStore.syncer`).
+    var currentFile: FileHandle? { current }
 
     /// Makes every appended record durable.
     func sync() throws(FileError) {
