@@ -25,6 +25,9 @@ import Testing
             let count = contents.withLock { $0.written.count }
             return { self.contents.withLock { $0.durableCount = max($0.durableCount, min(count, $0.written.count)) } }
         }
+        func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]? {
+            contents.withLock { $0.written.prefix($0.durableCount).filter { $0.zxid > after && $0.zxid <= through } }
+        }
         func truncate(after zxid: Zxid) throws {
             contents.withLock {
                 $0.written.removeAll { $0.zxid > zxid }

@@ -19,12 +19,12 @@ import Testing
         var state: Shared<ZKDatabase>
 
         init(
-            id: PeerID, members: [PeerID], dir: ZKTempDir, retain: Int = 3, lost: Shared<[String]>,
-            send: @escaping @Sendable (PeerID, [UInt8]) -> Void
+            id: PeerID, members: [PeerID], dir: ZKTempDir, retain: Int = 3, timing: QuorumTiming = QuorumFileStoreClusterTests.timing,
+            lost: Shared<[String]>, send: @escaping @Sendable (PeerID, [UInt8]) -> Void
         ) throws {
             let (store, contents) = try QuorumFileStoreTests.open(dir)
             let peer = QuorumPeer(
-                id: id, members: members, timing: QuorumFileStoreClusterTests.timing, persistent: contents.persistent,
+                id: id, members: members, timing: timing, persistent: contents.persistent,
                 snapshot: contents.snapshot, log: contents.entries, seed: UInt64(id))
             let node = QuorumNode(peer: peer, store: store, transport: send)
             let state = Shared(contents.database)
@@ -224,5 +224,49 @@ import Testing
         #expect(contents.snapshot?.zxid == Zxid(value: snapped))
         #expect(contents.entries.map(\.zxid.value) == [last - 1, last])
         zkExpectSameState(contents.database, try SnapshotFile.read(chiefDir.snapshots + "/" + StorageFiles.snapshotName(snapped), extendedTypes: false))
+    }
+
+    /// The leader keeps only the newest two payloads in memory: a member that starts empty
+    /// gets a DIFF of the whole history, its older payloads read back from the log files.
+    @Test func aLateMemberGetsADiffWhosePayloadsTheLeaderReadsFromItsLogFiles() async throws {
+        let ids: [PeerID] = [1, 2, 3]
+        let dirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, ZKTempDir("quorum-diff-\($0)")) })
+        defer { for dir in dirs.values { dir.remove() } }
+        let lost = Shared<[String]>([])
+        let wires = QuorumCommitterTests.Wires()
+        var timing = Self.timing
+        timing.entriesInMemory = 2
+        func start(_ id: PeerID) throws -> Member {
+            let dir = try #require(dirs[id])
+            let member = try Member(id: id, members: ids, dir: dir, timing: timing, lost: lost) { to, frame in
+                wires.send(from: id, to: to, frame: frame)
+            }
+            wires.nodes.withLock { $0[id] = member.node }
+            member.node.start(tickEvery: .milliseconds(5))
+            return member
+        }
+        var members = [try start(1), try start(2)]
+        var found: Member?
+        #expect(await QuorumCommitterTests.waitUntil {
+            found = members.first { $0.isEstablishedLeader }
+            return found != nil
+        })
+        let chief = try #require(found)
+        let released = Shared<Int>(0)
+        for _ in 0..<4 { _ = try chief.write(3, released: released) }
+        #expect(await QuorumCommitterTests.waitUntil { released.value == 4 })
+        // Committed and durable on the leader: all but the newest two payloads let go.
+        let trimmed = chief.node.queue.sync { chief.node.trimmedEntries }
+        #expect(trimmed >= 8, "only \(trimmed) of 12 payloads trimmed")
+
+        let late = try start(3)
+        members.append(late)
+        let last = try chief.write(1, released: released)
+        #expect(await QuorumCommitterTests.waitUntil { late.state.value.lastZxid == last })
+        zkExpectSameState(late.state.value, chief.state.value)
+        let lateDir = try #require(dirs[3])
+        #expect(Self.snapshotZxids(lateDir).isEmpty, "a DIFF, not a SNAP")
+        for member in members { member.node.stop() }
+        #expect(lost.value.isEmpty, "\(lost.value)")
     }
 }

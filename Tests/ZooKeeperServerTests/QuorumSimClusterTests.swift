@@ -45,7 +45,8 @@ final class QuorumSimCluster {
     }
 
     let ids: [PeerID]
-    let timing = QuorumTiming(heartbeatTicks: 1, electionTicks: 10...20, leaseTicks: 8)
+    /// Few payloads kept in memory, so DIFFs often read trimmed ones back from the disk.
+    let timing = QuorumTiming(heartbeatTicks: 1, electionTicks: 10...20, leaseTicks: 8, entriesInMemory: 3)
     var random: QuorumRandom
     var nodes: [PeerID: Node] = [:]
     var network: [InFlight] = []
@@ -250,7 +251,19 @@ final class QuorumSimCluster {
         for effect in effects {
             guard var node = nodes[id] else { return }
             switch effect {
-            case .send(let to, let message):
+            case .send(let to, var message):
+                // The host fills payloads the peer trimmed from its disk, which must hold them.
+                if case .sync(let epoch, var plan) = message, plan.entries.contains(where: { $0.payload.isEmpty }) {
+                    counts["payloads read back", default: 0] += 1
+                    for index in plan.entries.indices where plan.entries[index].payload.isEmpty {
+                        guard let stored = node.disk.durable.first(where: { $0.zxid == plan.entries[index].zxid }) else {
+                            fail("node \(id) trimmed \(plan.entries[index].zxid) that its disk does not hold")
+                            return
+                        }
+                        plan.entries[index] = stored
+                    }
+                    message = .sync(epoch: epoch, plan)
+                }
                 if chance(dropRate) { continue }
                 let copies = chance(duplicateRate) ? 2 : 1
                 for _ in 0..<copies {
@@ -331,11 +344,16 @@ final class QuorumSimCluster {
         leaders[epoch] = id
         counts["leaders elected", default: 0] += 1
         guard let log = node.peer?.log else { return }
+        // A payload the peer trimmed is on its disk.
+        func held(_ zxid: Zxid) -> [UInt8]? {
+            guard let entry = log.entry(zxid) else { return nil }
+            return entry.payload.isEmpty ? node.disk.durable.first { $0.zxid == zxid }?.payload : entry.payload
+        }
         for entry in chosen where entry.zxid > log.baseZxid {
-            if log.entry(entry.zxid) != entry { fail("leader \(id) of epoch \(epoch) lacks committed \(entry.zxid)") }
+            if held(entry.zxid) != entry.payload { fail("leader \(id) of epoch \(epoch) lacks committed \(entry.zxid)") }
         }
         for (zxid, payload) in acknowledged where zxid > log.baseZxid {
-            if log.entry(zxid)?.payload != payload { fail("leader \(id) of epoch \(epoch) lacks acknowledged write \(zxid)") }
+            if held(zxid) != payload { fail("leader \(id) of epoch \(epoch) lacks acknowledged write \(zxid)") }
         }
         if let snapshot = log.snapshot, decodeSnapshot(snapshot.data) != Array(chosen.prefix(while: { $0.zxid <= snapshot.zxid })) {
             fail("leader \(id) of epoch \(epoch) has a snapshot that is not the committed prefix")

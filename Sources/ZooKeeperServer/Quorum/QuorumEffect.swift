@@ -1,6 +1,8 @@
 /// What a node asks its host to do, in order. The host carries out each effect before the
 /// next: a `persist`, `truncate` or `installSnapshot` is durable before any later `send`.
 enum QuorumEffect: Sendable, Equatable {
+    /// A `sync` may hold entries with trimmed (empty) payloads: the host reads them from its
+    /// log before sending (`QuorumLog`'s memory note).
     case send(to: PeerID, QuorumMessage)
     /// Write the epochs and vote durably (fsync) before anything that follows.
     case persist(QuorumPersistentState)

@@ -2,10 +2,18 @@
 /// it, in zxid order. It mirrors what the host has on disk (the host is told of every change
 /// through effects) and is what the leader sends followers from. Entries up to the last
 /// snapshot are dropped by `compact`; a follower needing them gets the snapshot instead.
+///
+/// **Memory.** Every zxid since the snapshot stays, but the payloads of entries that are
+/// committed, durable and older than the newest few are let go (`trim`): the log files hold
+/// them, and the host reads them back when a DIFF needs them (an entry with an empty payload
+/// is such a trimmed one: a real payload, an encoded transaction, is never empty). So memory
+/// does not grow with `snapCount`, as ZooKeeper keeps only its last 500 proposals in memory.
 struct QuorumLog: Sendable {
     /// The latest snapshot; entries start right after its zxid. `nil` for the empty state.
     private(set) var snapshot: QuorumSnapshot?
     private(set) var entries: [QuorumEntry]
+    /// Entries before this index have had their payloads trimmed.
+    private var trimmedCount = 0
 
     init(snapshot: QuorumSnapshot?, entries: [QuorumEntry]) {
         self.snapshot = snapshot
@@ -42,6 +50,14 @@ struct QuorumLog: Sendable {
         return index == 0 ? baseZxid : entries[index - 1].zxid
     }
 
+    /// Lets go of the payloads of the entries up to `zxid` but the last `keep` of them.
+    mutating func trim(through zxid: Zxid, keep: Int) {
+        let end = firstIndex(above: zxid) - keep
+        guard end > trimmedCount else { return }
+        for index in trimmedCount..<end { entries[index].payload = [] }
+        trimmedCount = end
+    }
+
     mutating func append(_ entry: QuorumEntry) {
         entries.append(entry)
     }
@@ -49,17 +65,21 @@ struct QuorumLog: Sendable {
     /// Drops the entries after `zxid`.
     mutating func truncate(after zxid: Zxid) {
         entries.removeSubrange(firstIndex(above: zxid)...)
+        trimmedCount = min(trimmedCount, entries.count)
     }
 
     /// Starts over from `snapshot`: everything before is gone.
     mutating func reset(to snapshot: QuorumSnapshot) {
         self.snapshot = snapshot
         entries = []
+        trimmedCount = 0
     }
 
     /// Keeps `snapshot` and drops the entries it covers.
     mutating func compact(to snapshot: QuorumSnapshot) {
-        entries.removeSubrange(..<firstIndex(above: snapshot.zxid))
+        let dropped = firstIndex(above: snapshot.zxid)
+        entries.removeSubrange(..<dropped)
+        trimmedCount = max(trimmedCount - dropped, 0)
         self.snapshot = snapshot
     }
 

@@ -99,6 +99,12 @@ final class QuorumNode: @unchecked Sendable {
         return peer.log.lastZxid
     }
 
+    /// How many log entries have their payloads only on disk (`QuorumLog.trim`).
+    var trimmedEntries: Int {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return peer.log.entries.count { $0.payload.isEmpty }
+    }
+
     var nextProposalZxid: Zxid? {
         dispatchPrecondition(condition: .onQueue(queue))
         return failed ? nil : peer.nextProposalZxid
@@ -170,7 +176,7 @@ final class QuorumNode: @unchecked Sendable {
     private func perform(_ effect: QuorumEffect) throws {
         switch effect {
         case .send(let to, let message):
-            outbox.add(message, to: to)
+            outbox.add(try withTrimmedPayloads(message, for: to), to: to)
             scheduleOutbox()
         case .persist(let state):
             try store.persist(state)
@@ -196,6 +202,25 @@ final class QuorumNode: @unchecked Sendable {
         case .fault(let message):
             fail(message)
         }
+    }
+
+    /// A DIFF whose older entries' payloads the peer let go (`QuorumLog.trim`) gets them back
+    /// from the log files. The store holds every entry after the snapshot the log starts from,
+    /// so missing ones are damage.
+    private func withTrimmedPayloads(_ message: QuorumMessage, for follower: PeerID) throws -> QuorumMessage {
+        guard case .sync(let epoch, var plan) = message, let last = plan.entries.lastIndex(where: { $0.payload.isEmpty }) else {
+            return message
+        }
+        // The plan's entries follow `prevZxid` without a gap.
+        let after = plan.prevZxid
+        let through = plan.entries[last].zxid
+        guard let logged = try store.payloads(after: after, through: through), logged.count == last + 1,
+            zip(logged, plan.entries).allSatisfy({ $0.zxid == $1.zxid })
+        else {
+            throw QuorumNodeError.missingLogEntries(after: after, through: through, follower: follower)
+        }
+        plan.entries.replaceSubrange(0...last, with: logged)
+        return .sync(epoch: epoch, plan)
     }
 
     /// Sends go out after the work already queued, merged: a burst of writes leaves as one
@@ -243,5 +268,16 @@ final class QuorumNode: @unchecked Sendable {
         timer?.cancel()
         timer = nil
         listener?(.failed(message))
+    }
+}
+
+enum QuorumNodeError: Error, CustomStringConvertible {
+    case missingLogEntries(after: Zxid, through: Zxid, follower: PeerID)
+
+    var description: String {
+        switch self {
+        case .missingLogEntries(let after, let through, let follower):
+            "the log files lack entries in (\(after), \(through)] for a DIFF to member \(follower): the log directory is damaged"
+        }
     }
 }

@@ -50,6 +50,7 @@ extension QuorumPeer {
         let entries = Array(log.entries(after: commitZxid, through: zxid))
         commitZxid = zxid
         if !entries.isEmpty { effects.append(.commit(entries)) }
+        log.trim(through: min(commitZxid, durableZxid), keep: timing.entriesInMemory)
     }
 
     /// More of the log is durable: maybe record the epoch, then acknowledge or commit.

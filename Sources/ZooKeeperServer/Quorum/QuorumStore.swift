@@ -12,6 +12,10 @@ protocol QuorumStore: AnyObject {
     /// call are not covered; a roll, truncation or install meanwhile stays correct (each syncs
     /// what it leaves behind itself).
     func syncer() -> @Sendable () throws -> Void
+    /// The durable entries the store holds in `(after, through]` (for a DIFF whose payloads the
+    /// node's memory let go; `after` may be a snapshot's zxid); the caller checks they are all
+    /// there.
+    func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]?
     /// Removes the entries after `zxid`.
     func truncate(after zxid: Zxid) throws
     /// Replaces the log and the state with `snapshot`.

@@ -18,6 +18,8 @@ struct QuorumTiming: Sendable {
     /// it gives up and steps down; and how long a follower waiting for its sync holds back its
     /// own candidacy. Nil: no separate bound, the lease and election timeout cover it.
     var initTicks: Int? = nil
+    /// How many of the newest committed entries keep their payloads in memory (`QuorumLog.trim`).
+    var entriesInMemory = 500
     /// A follower asks again for a client's `sync` the leader has not answered this often.
     var syncRetryTicks = 4
 }

@@ -51,14 +51,15 @@ extension TxnLogFile {
     /// The logged records in `(after, through]` as (zxid, stored bytes), or nil when the log
     /// does not hold the record `after` itself: then it cannot show that the reader's history
     /// matches its own up to there, and the reader needs a snapshot instead (as ZooKeeper's
-    /// leader sends SNAP when its logs start after the follower's last zxid). Reads what was
-    /// appended, durable or not: call it on the writer's queue.
+    /// leader sends SNAP when its logs start after the follower's last zxid). Not `anchored`:
+    /// whatever the files hold in the range, for a caller that checks the zxids itself. Reads
+    /// what was appended, durable or not: call it on the writer's queue.
     static func records(
-        directory: String, after: Int64, through: Int64 = Int64.max
+        directory: String, after: Int64, through: Int64 = Int64.max, anchored: Bool = true
     ) throws(RecoveryError) -> [(zxid: Int64, payload: [UInt8])]? {
         let files = StorageFiles.list(directory, prefix: "log.")
-        guard let first = files.lastIndex(where: { $0.zxid <= after }) else { return nil }
-        var found = false
+        guard let first = files.lastIndex(where: { $0.zxid <= after }) ?? (anchored || files.isEmpty ? nil : 0) else { return nil }
+        var found = !anchored
         var result: [(zxid: Int64, payload: [UInt8])] = []
         var lastZxid = Int64.min
         for file in files[first...] {
