@@ -154,7 +154,7 @@ import Testing
         Self.elect(&leader, votes: [2])
         let epoch = leader.epoch
         _ = follower.receive(.propose(epoch: epoch, prevZxid: leader.log.lastZxid, entries: [], commitZxid: .zero), from: 1)
-        #expect(follower.role == .following(leader: 1))
+        #expect(follower.hasLeader)
         // Node 3 restarted and has not heard the leader: it asks, and is refused by both.
         var asked = restarted.tick()
         while Self.messages(asked, to: 2).isEmpty { asked = restarted.tick() }
@@ -165,7 +165,24 @@ import Testing
         #expect(fromLeader == [.preVoteReply(epoch: epoch, granted: false)])
         for (voter, reply) in [(PeerID(2), fromFollower[0]), (1, fromLeader[0])] { _ = restarted.receive(reply, from: voter) }
         #expect(restarted.epoch == 2, "no election without a majority of pre-votes")
-        #expect(leader.role == .leading(established: false) && follower.role == .following(leader: 1))
+        #expect(leader.role == .leading(established: false) && follower.hasLeader)
+    }
+
+    /// A follower serves only once it has caught up with its leader: not on the leader's first
+    /// heartbeat while its log (restarted from disk) is behind, but after the DIFF.
+    @Test func aRestartedFollowerServesOnlyAfterItCaughtUp() throws {
+        let log = [Self.entry(2, 1), Self.entry(2, 2), Self.entry(2, 3)]
+        var follower = Self.peer(2, epoch: 2, currentEpoch: 2, log: Array(log.prefix(1)))
+        let behind = follower.receive(.propose(epoch: 2, prevZxid: Zxid(epoch: 2, counter: 3), entries: [], commitZxid: Zxid(epoch: 2, counter: 3)), from: 1)
+        #expect(Self.messages(behind, to: 1) == [.followerInfo(epoch: 2, lastZxid: Zxid(epoch: 2, counter: 1))])
+        #expect(follower.role == .looking, "behind the leader: not serving yet")
+        let plan = SyncPlan(truncateTo: nil, snapshot: nil, prevZxid: Zxid(epoch: 2, counter: 1), entries: Array(log.dropFirst()), commitZxid: Zxid(epoch: 2, counter: 3))
+        let synced = follower.receive(.sync(epoch: 2, plan), from: 1)
+        #expect(follower.role == .following(leader: 1))
+        // Everything committed is handed up before the role change that lets clients in.
+        let commitAt = try #require(synced.firstIndex { if case .commit = $0 { true } else { false } })
+        let servingAt = try #require(synced.firstIndex(of: .roleChanged(.following(leader: 1), epoch: 2)))
+        #expect(commitAt < servingAt)
     }
 
     /// A follower whose connection from the leader closes stops following at once and stands

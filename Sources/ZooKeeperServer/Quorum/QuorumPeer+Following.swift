@@ -18,7 +18,6 @@ extension QuorumPeer {
                 preVotes = nil
                 follower.leader = peer
                 state = .follower(follower)
-                setRole(.following(leader: peer))
             }
             resetElectionDeadline()
         }
@@ -36,6 +35,16 @@ extension QuorumPeer {
         appendToLog(entries.filter { $0.zxid > log.lastZxid })
         followerCommit(commit)
         followerSendAck()
+        serveOnceCaughtUp()
+    }
+
+    /// Holding everything the leader had proposed when it last wrote to us, and having applied
+    /// what it had committed (the `commit` effects come first), this node serves clients.
+    mutating func serveOnceCaughtUp() {
+        guard case .follower(var follower) = state, let leader = follower.leader, follower.synced, !follower.caughtUp else { return }
+        follower.caughtUp = true
+        state = .follower(follower)
+        setRole(.following(leader: leader))
     }
 
     mutating func followerHandleSync(from peer: PeerID, _ plan: SyncPlan) {
@@ -73,6 +82,7 @@ extension QuorumPeer {
         }
         followerCommit(plan.commitZxid)
         afterDurable()
+        serveOnceCaughtUp()
     }
 
     /// Tells the leader where our log ends (once a tick for the same log), so it plans a sync.

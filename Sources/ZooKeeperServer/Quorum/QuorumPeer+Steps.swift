@@ -76,7 +76,8 @@ extension QuorumPeer {
         epochPending = nil
         preVotes = nil
         state = .follower(FollowerState(leader: leader, synced: persistent.currentEpoch == epoch))
-        setRole(leader.map { .following(leader: $0) } ?? .looking)
+        // Serving waits until it has caught up with the leader (`caughtUp`).
+        setRole(.looking)
         if !keepTimer { resetElectionDeadline() }
     }
 

@@ -92,6 +92,10 @@ struct QuorumPeer: Sendable {
         var infoSent: (tick: Int, lastZxid: Zxid)?
         /// Client `sync`s: waiting for the leader's reply (target nil), then for the commit.
         var syncs: [(token: UInt64, target: Zxid?)] = []
+        /// Whether this node has caught up with the leader since it began following it: only
+        /// then is its role `following`, so it serves clients (a ZooKeeper follower serves
+        /// after UPTODATE, never the state it restarted with).
+        var caughtUp = false
     }
 
     struct LeaderState: Sendable {
