@@ -222,6 +222,36 @@ import Testing
         #expect(follower.role == .leading(established: false))
     }
 
+    /// Found by the simulation: a follower that loses its leader's connection stays synced in
+    /// the epoch, so a late TRUNC of that epoch cannot cut what it has committed since.
+    @Test func losingTheLeaderKeepsTheFollowerSyncedAgainstALateTrunc() {
+        // Synchronised by a DIFF in epoch 6 and committed 6:1, but the epoch is not yet recorded
+        // (its log write is not durable yet).
+        var follower = Self.peer(2, epoch: 6, currentEpoch: 5, log: [Self.entry(5, 1)])
+        let diff = SyncPlan(truncateTo: nil, snapshot: nil, prevZxid: Zxid(epoch: 5, counter: 1), entries: [Self.entry(6, 1)], commitZxid: Zxid(epoch: 6, counter: 1))
+        _ = follower.receive(.sync(epoch: 6, diff), from: 1)
+        #expect(follower.commitZxid == Zxid(epoch: 6, counter: 1) && follower.persistent.currentEpoch == 5)
+        _ = follower.peerLost(1)
+        let late = SyncPlan(truncateTo: Zxid(epoch: 5, counter: 1), snapshot: nil, prevZxid: Zxid(epoch: 5, counter: 1), entries: [], commitZxid: .zero)
+        let effects = follower.receive(.sync(epoch: 6, late), from: 1)
+        #expect(!effects.contains { if case .fault = $0 { true } else if case .truncate = $0 { true } else { false } })
+        #expect(follower.log.lastZxid == Zxid(epoch: 6, counter: 1))
+    }
+
+    /// A node in a newer epoch tells a stale leader so, which steps down: otherwise neither
+    /// could make progress (the node ignores the leader, and its pre-votes are refused by the
+    /// leader's followers).
+    @Test func aStaleLeaderIsToldTheNewerEpochAndStepsDown() {
+        var leader = Self.peer(1, epoch: 10, currentEpoch: 10, log: [Self.entry(10, 1)])
+        Self.elect(&leader, votes: [3])
+        let stale = leader.epoch
+        var ahead = Self.peer(2, epoch: stale + 1, currentEpoch: 10, log: [Self.entry(10, 1)])
+        let reply = Self.messages(ahead.receive(.propose(epoch: stale, prevZxid: Zxid(epoch: 10, counter: 1), entries: [], commitZxid: .zero), from: 1), to: 1)
+        #expect(reply == [.voteReply(epoch: stale + 1, granted: false)])
+        _ = leader.receive(reply[0], from: 2)
+        #expect(leader.role == .looking && leader.epoch == stale + 1)
+    }
+
     /// `initTicks` (ZooKeeper's initLimit): a new leader keeps its claim while followers are
     /// silent taking the sync for longer than the lease, but gives up if no quorum holds its
     /// history by then.

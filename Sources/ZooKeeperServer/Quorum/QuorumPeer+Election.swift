@@ -3,9 +3,7 @@ extension QuorumPeer {
     /// The election timer fired: the node gives up any leader it had and asks whether it
     /// could win, without changing its epoch (so a node that cannot win disturbs nobody).
     mutating func startPreVote() {
-        if case .follower(let follower) = state, follower.leader != nil {
-            becomeFollower(leader: nil, keepTimer: true)
-        }
+        loseLeader(keepTimer: true)
         guard quorum > 1 else { return startElection(above: epoch) }
         preVotes = (voters: [id], highestEpoch: epoch)
         resetElectionDeadline()

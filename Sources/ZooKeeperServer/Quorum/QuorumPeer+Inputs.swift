@@ -36,8 +36,14 @@ extension QuorumPeer {
         }
         if messageEpoch > epoch { adopt(epoch: messageEpoch) }
         if messageEpoch < epoch {
-            // Tell a stale candidate the epoch, so it stops asking; the rest is just old.
-            if case .voteRequest = message { send(peer, .voteReply(epoch: epoch, granted: false)) }
+            // Tell a stale candidate the epoch, so it stops asking, and a stale leader, so it
+            // steps down: this node cannot follow it, and without a pre-vote granted by nodes
+            // that follow it, this node could never stand either (Raft's leader learns the
+            // newer term from its follower's reply the same way). The rest is just old.
+            switch message {
+            case .voteRequest, .propose, .sync: send(peer, .voteReply(epoch: epoch, granted: false))
+            default: break
+            }
             return takeEffects()
         }
         switch message {
@@ -62,7 +68,7 @@ extension QuorumPeer {
     mutating func peerLost(_ peer: PeerID) -> [QuorumEffect] {
         effects = []
         if case .follower(let follower) = state, follower.leader == peer {
-            becomeFollower(leader: nil)
+            loseLeader(keepTimer: false)
         }
         return takeEffects()
     }

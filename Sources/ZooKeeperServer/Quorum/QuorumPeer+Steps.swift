@@ -81,6 +81,22 @@ extension QuorumPeer {
         if !keepTimer { resetElectionDeadline() }
     }
 
+    /// A follower stops following its leader but stays in the epoch: unlike `becomeFollower`,
+    /// it keeps `synced` and a pending epoch record, since its log is still a prefix of that
+    /// epoch's one leader's (a stale TRUNC of this epoch must never cut it afterwards).
+    mutating func loseLeader(keepTimer: Bool) {
+        guard case .follower(let current) = state, current.leader != nil else { return }
+        abortSyncs()
+        var follower = current
+        follower.leader = nil
+        follower.caughtUp = false
+        follower.syncs = []
+        follower.infoSent = nil
+        state = .follower(follower)
+        setRole(.looking)
+        if !keepTimer { resetElectionDeadline() }
+    }
+
     /// A leader without a quorum stops leading; a new election follows from the timer.
     mutating func stepDown() {
         becomeFollower(leader: nil)
