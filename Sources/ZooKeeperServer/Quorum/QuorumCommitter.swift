@@ -1,7 +1,7 @@
 import Dispatch
 import Synchronization
 
-/// The ensemble's `TxnCommitter` (a first cut): transactions decided by this node's request
+/// The ensemble's `TxnCommitter`: transactions decided by this node's request
 /// processor — which only happens while it is the established leader — are proposed to the
 /// quorum, and each batch's effects run once its last transaction is committed (durable on a
 /// majority including this node), in submission order.
@@ -16,8 +16,6 @@ import Synchronization
 /// Followers reach the leader through `EnsembleLink` (forwarded requests, session touches,
 /// syncs); role changes, forwarded requests, sync outcomes and installed snapshots reach the
 /// processor through `QuorumCommitterHost`.
-///
-/// **Not yet done**: the election port (votes travel on the quorum port).
 final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private let node: QuorumNode
     private let apply: @Sendable ([Txn]) -> Void
