@@ -12,6 +12,7 @@ let package = Package(
     name: "Petrel",
     products: [
         .executable(name: "petrel", targets: ["petrel"]),
+        .executable(name: "petrel-zookeeper", targets: ["petrel-zookeeper"]),
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
         .library(name: "KafkaRecords", targets: ["KafkaRecords"]),
         .library(name: "LogStore", targets: ["LogStore"]),
@@ -61,6 +62,17 @@ let package = Package(
         .target(name: "ProtocolGeneratorKit", swiftSettings: strict),
         .executableTarget(name: "ProtocolGenerator", dependencies: ["ProtocolGeneratorKit"], swiftSettings: strict),
 
+        // The `zookeeper` command, shared by `petrel` and the slim `petrel-zookeeper`.
+        .target(
+            name: "ZooKeeperCommand",
+            dependencies: [
+                "ZooKeeperServer", "Wire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "petrel-zookeeper", dependencies: ["ZooKeeperCommand"], swiftSettings: strict),
+
         .executableTarget(
             name: "petrel",
             dependencies: [
@@ -68,6 +80,8 @@ let package = Package(
                 "KafkaProtocol",
                 "KafkaRecords",
                 "ZooKeeperServer",
+                "ZooKeeperCommand",
+                "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

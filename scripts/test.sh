@@ -20,5 +20,6 @@ echo "==> interop tests with real clients (pytest)"
 export PETREL_BIN="$PWD/.build/debug/petrel"
 python3 -m pytest -q Tests/Interop
 
-echo "==> ZooKeeper's clients (kazoo, zkCli) against a 3-node Petrel ensemble"
-ZK_NODES=3 python3 -m pytest -q Tests/Interop/test_zookeeper_kazoo.py Tests/Interop/test_zookeeper_zkcli.py
+echo "==> ZooKeeper's clients (kazoo, zkCli) against a 3-node ensemble of the ZooKeeper-only binary (petrel-zookeeper)"
+PETREL_ZOOKEEPER_BIN="$PWD/.build/debug/petrel-zookeeper" ZK_NODES=3 \
+    python3 -m pytest -q Tests/Interop/test_zookeeper_kazoo.py Tests/Interop/test_zookeeper_zkcli.py

@@ -14,6 +14,7 @@ Clients connect to a follower in an ensemble (the node itself when standalone). 
 Markdown table.
 
 Usage: python3 Benchmarks/zookeeper/zk_bench.py [--nodes 1|3] [--petrel .build/release/petrel]
+       [--petrel-zookeeper .build/release/petrel-zookeeper]
        [--targets petrel,apache] [--kazoo-count 2000] [--java-count 20000]
 """
 import argparse
@@ -166,11 +167,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=1)
     parser.add_argument("--petrel", default=str(REPO / ".build" / "release" / "petrel"))
+    parser.add_argument("--petrel-zookeeper", default=None,
+                        help="run Petrel's nodes with this ZooKeeper-only binary (petrel-zookeeper CONFIG, "
+                             "as the ZooKeeper image does) instead of `petrel zookeeper CONFIG`")
     parser.add_argument("--targets", default="petrel,apache")
     parser.add_argument("--kazoo-count", type=int, default=2000)
     parser.add_argument("--java-count", type=int, default=20000)
     args = parser.parse_args()
     os.environ["PETREL_BIN"] = args.petrel
+    if args.petrel_zookeeper:
+        os.environ["PETREL_ZOOKEEPER_BIN"] = args.petrel_zookeeper
     base = pathlib.Path(tempfile.mkdtemp(prefix="petrel-zk-bench-"))
     try:
         classes = base / "classes"

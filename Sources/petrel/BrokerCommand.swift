@@ -3,6 +3,7 @@ import Broker
 import Dispatch
 import Foundation
 import Logging
+import ZooKeeperCommand
 
 /// `petrel broker server.properties [--override key=value …]`: runs one Kafka broker in the
 /// foreground until SIGTERM or SIGINT, then shuts down cleanly.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import KafkaProtocol
+import Wire
+import ZooKeeperCommand
 
 @main
 struct Petrel: ParsableCommand {

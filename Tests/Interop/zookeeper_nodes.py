@@ -94,6 +94,13 @@ class Node:
         if self.kind == "apache":
             return ["java", "-Xmx256m", "-cp", APACHE_CLASSPATH,
                     "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.config_path)]
+        # PETREL_ZOOKEEPER_BIN: the ZooKeeper-only binary (`petrel-zookeeper CONFIG`), as the
+        # ZooKeeper pods run it; otherwise `petrel zookeeper CONFIG`.
+        slim = os.environ.get("PETREL_ZOOKEEPER_BIN")
+        if slim:
+            if not os.path.exists(slim):
+                raise RuntimeError(f"petrel-zookeeper binary not found at {slim}: build it (swift build) or unset PETREL_ZOOKEEPER_BIN")
+            return [slim, str(self.config_path)]
         binary = os.environ.get("PETREL_BIN", str(REPO / ".build" / "debug" / "petrel"))
         if not os.path.exists(binary):
             raise RuntimeError(f"petrel binary not found at {binary}: build it (swift build) or set PETREL_BIN")

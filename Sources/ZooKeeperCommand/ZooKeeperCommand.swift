@@ -1,21 +1,23 @@
 import ArgumentParser
 import Dispatch
-import Foundation
-import KafkaProtocol
+import Glibc
 import Logging
+import Wire
 import ZooKeeperServer
 
 /// `petrel zookeeper zoo.cfg`: runs one ZooKeeper-compatible node in the foreground until
 /// SIGTERM or SIGINT, then shuts down cleanly. zoo.cfg keys and the official image's ZOO_*
 /// environment variables; the node id from `dataDir/myid` or ZOO_MY_ID.
-struct ZooKeeperCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ZooKeeperCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "zookeeper",
         abstract: "Run a ZooKeeper-compatible node (zoo.cfg with ZooKeeper's keys; ZOO_* environment overrides).")
 
     @Argument(help: "Path of the zoo.cfg file (omit to configure from ZOO_* variables only).") var config: String?
 
-    func run() throws {
+    public init() {}
+
+    public func run() throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -24,7 +26,7 @@ struct ZooKeeperCommand: ParsableCommand {
         let logger = Logger(label: "petrel.zookeeper")
         let zooConfig: ZooKeeperConfig
         do {
-            zooConfig = try ZooKeeperConfig.load(path: config, environment: ProcessInfo.processInfo.environment)
+            zooConfig = try ZooKeeperConfig.load(path: config, environment: processEnvironment())
         } catch {
             throw ValidationError("\(error)")
         }
@@ -32,7 +34,7 @@ struct ZooKeeperCommand: ParsableCommand {
         do {
             node = try ZooKeeperNode(
                 config: zooConfig, logger: logger, versionText: "3.8.0-petrel-\(PetrelVersion.current), built on unknown",
-                onFatal: { _ in Foundation.exit(70) })
+                onFatal: { _ in Glibc.exit(70) })
             try node.start()
         } catch {
             logger.critical("cannot start the ZooKeeper node: \(error)")
@@ -40,4 +42,18 @@ struct ZooKeeperCommand: ParsableCommand {
         }
         waitForShutdownSignal(logger: logger) { await node.shutdown() }
     }
+}
+
+/// The process's environment (without Foundation, which the ZooKeeper binary does not link).
+func processEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var cursor = environ
+    while let entry = cursor.pointee {
+        let pair = String(cString: entry)
+        if let equals = pair.firstIndex(of: "=") {
+            result[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        cursor += 1
+    }
+    return result
 }

@@ -1,12 +1,12 @@
 import Dispatch
-import Foundation
+import Glibc
 import Logging
 
 /// Blocks the calling (main) thread until SIGTERM or SIGINT, then runs `shutdown` and returns
 /// once it has finished. The servers run on their own threads and queues, so the main thread
 /// has nothing else to do; the signals are ignored by default handling so that the process
 /// always shuts down cleanly instead of dying mid-write.
-func waitForShutdownSignal(logger: Logger, shutdown: @escaping @Sendable () async -> Void) {
+public func waitForShutdownSignal(logger: Logger, shutdown: @escaping @Sendable () async -> Void) {
     let done = DispatchSemaphore(value: 0)
     var sources: [any DispatchSourceSignal] = []
     for sig in [SIGTERM, SIGINT] {
