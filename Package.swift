@@ -71,7 +71,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .executableTarget(name: "petrel-zookeeper", dependencies: ["ZooKeeperCommand"], swiftSettings: strict),
+        .executableTarget(
+            name: "petrel-zookeeper",
+            dependencies: ["ZooKeeperCommand", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
 
         .executableTarget(
             name: "petrel",

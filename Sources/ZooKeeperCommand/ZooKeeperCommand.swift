@@ -18,12 +18,7 @@ public struct ZooKeeperCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "petrel.zookeeper")
+        let logger = bootstrapServerLogging(label: "petrel.zookeeper")
         let zooConfig: ZooKeeperConfig
         do {
             zooConfig = try ZooKeeperConfig.load(path: config, environment: processEnvironment())

@@ -16,12 +16,7 @@ struct BrokerCommand: ParsableCommand {
     @Option(name: .customLong("override"), help: "Set a configuration key, as key=value (repeatable).") var overrides: [String] = []
 
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "petrel.broker")
+        let logger = bootstrapServerLogging(label: "petrel.broker")
         let brokerConfig: BrokerConfig
         do {
             brokerConfig = try BrokerConfig.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)

@@ -66,6 +66,28 @@ import Testing
         return dir.bytes(try SnapshotFile.write(database, to: dir.path + "/source"))
     }
 
+    /// Starts member `id` over its directory, wired in-process to the others.
+    static func start(
+        _ id: PeerID, of ids: [PeerID], dirs: [PeerID: ZKTempDir], timing: QuorumTiming = timing, wires: QuorumCommitterTests.Wires,
+        lost: Shared<[String]>
+    ) throws -> Member {
+        let dir = try #require(dirs[id])
+        let member = try Member(id: id, members: ids, dir: dir, timing: timing, lost: lost) { to, frame in wires.send(from: id, to: to, frame: frame) }
+        wires.nodes.withLock { $0[id] = member.node }
+        member.node.start(tickEvery: .milliseconds(5))
+        return member
+    }
+
+    /// The established leader among `members`, once there is one.
+    static func leader(of members: [Member]) async throws -> Member {
+        var found: Member?
+        #expect(await QuorumCommitterTests.waitUntil {
+            found = members.first { $0.isEstablishedLeader }
+            return found != nil
+        })
+        return try #require(found)
+    }
+
     static func snapshotZxids(_ dir: ZKTempDir) -> [Int64] {
         StorageFiles.list(dir.snapshots, prefix: "snapshot.").map(\.zxid)
     }
@@ -132,12 +154,7 @@ import Testing
             return (members, transports)
         }
         func leader(of members: [PeerID: Member]) async throws -> Member {
-            var found: Member?
-            #expect(await QuorumCommitterTests.waitUntil {
-                found = ids.compactMap { members[$0] }.first { $0.isEstablishedLeader }
-                return found != nil
-            })
-            return try #require(found)
+            try await Self.leader(of: ids.compactMap { members[$0] })
         }
         func stop(_ members: [PeerID: Member], _ transports: [PeerID: QuorumTransport]) async {
             for member in members.values { member.node.stop() }
@@ -185,21 +202,10 @@ import Testing
         defer { for dir in dirs.values { dir.remove() } }
         let lost = Shared<[String]>([])
         let wires = QuorumCommitterTests.Wires()
-        func start(_ id: PeerID) throws -> Member {
-            let dir = try #require(dirs[id])
-            let member = try Member(id: id, members: ids, dir: dir, lost: lost) { to, frame in wires.send(from: id, to: to, frame: frame) }
-            wires.nodes.withLock { $0[id] = member.node }
-            member.node.start(tickEvery: .milliseconds(5))
-            return member
-        }
+        func start(_ id: PeerID) throws -> Member { try Self.start(id, of: ids, dirs: dirs, wires: wires, lost: lost) }
         // Two of three elect a leader and commit; the leader snapshots and compacts its log.
         var members = [try start(1), try start(2)]
-        var found: Member?
-        #expect(await QuorumCommitterTests.waitUntil {
-            found = members.first { $0.isEstablishedLeader }
-            return found != nil
-        })
-        let chief = try #require(found)
+        let chief = try await Self.leader(of: members)
         let released = Shared<Int>(0)
         let snapped = try chief.write(5, released: released)
         chief.committer.checkpoint(chief.state.value)
@@ -236,22 +242,9 @@ import Testing
         let wires = QuorumCommitterTests.Wires()
         var timing = Self.timing
         timing.entriesInMemory = 2
-        func start(_ id: PeerID) throws -> Member {
-            let dir = try #require(dirs[id])
-            let member = try Member(id: id, members: ids, dir: dir, timing: timing, lost: lost) { to, frame in
-                wires.send(from: id, to: to, frame: frame)
-            }
-            wires.nodes.withLock { $0[id] = member.node }
-            member.node.start(tickEvery: .milliseconds(5))
-            return member
-        }
+        func start(_ id: PeerID) throws -> Member { try Self.start(id, of: ids, dirs: dirs, timing: timing, wires: wires, lost: lost) }
         var members = [try start(1), try start(2)]
-        var found: Member?
-        #expect(await QuorumCommitterTests.waitUntil {
-            found = members.first { $0.isEstablishedLeader }
-            return found != nil
-        })
-        let chief = try #require(found)
+        let chief = try await Self.leader(of: members)
         let released = Shared<Int>(0)
         for _ in 0..<4 { _ = try chief.write(3, released: released) }
         #expect(await QuorumCommitterTests.waitUntil { released.value == 4 })
