@@ -14,7 +14,7 @@ Clients connect to a follower in an ensemble (the node itself when standalone). 
 Markdown table.
 
 Usage: python3 Benchmarks/zookeeper/zk_bench.py [--nodes 1|3] [--petrel .build/release/petrel]
-       [--petrel-zookeeper .build/release/petrel-zookeeper]
+       [--petrel-zookeeper .build/release/petrel-zookeeper] [--rounds 3]
        [--targets petrel,apache] [--kazoo-count 2000] [--java-count 20000]
 """
 import argparse
@@ -22,6 +22,7 @@ import collections
 import os
 import pathlib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,13 +146,18 @@ def measure(kind, args, classes, base):
         if args.nodes > 1:
             target = next((n for n in ensemble.nodes if "Mode: follower" in four_letter_word(n.port, "srvr")), target)
         hosts = target.address
-        for window in (1, 64):
-            print(f"  {kind}: kazoo, window {window}", file=sys.stderr, flush=True)
-            for phase, value in kazoo_workload(hosts, args.kazoo_count, window, f"/kazoo{window}").items():
-                row[f"kazoo {phase} w{window}"] = value
-            print(f"  {kind}: Java client, window {window}", file=sys.stderr, flush=True)
-            for phase, value in java_workload(classes, hosts, args.java_count, window, f"/java{window}").items():
-                row[f"java {phase} w{window}"] = value
+        samples = collections.defaultdict(list)
+        for round_ in range(args.rounds):
+            for window in (1, 64):
+                print(f"  {kind}: round {round_ + 1}/{args.rounds}, kazoo, window {window}", file=sys.stderr, flush=True)
+                for phase, value in kazoo_workload(hosts, args.kazoo_count, window, f"/kazoo{window}r{round_}").items():
+                    samples[f"kazoo {phase} w{window}"].append(value)
+                print(f"  {kind}: round {round_ + 1}/{args.rounds}, Java client, window {window}", file=sys.stderr, flush=True)
+                for phase, value in java_workload(classes, hosts, args.java_count, window, f"/java{window}r{round_}").items():
+                    samples[f"java {phase} w{window}"].append(value)
+        # The median of the rounds: single runs swing by tens of percent on a shared machine.
+        for key, values in samples.items():
+            row[key] = statistics.median(values)
         row["rss loaded"] = rss_mib(ensemble.nodes)
         if args.nodes >= 3:
             print(f"  {kind}: leader kill", file=sys.stderr, flush=True)
@@ -171,6 +177,7 @@ def main():
                         help="run Petrel's nodes with this ZooKeeper-only binary (petrel-zookeeper CONFIG, "
                              "as the ZooKeeper image does) instead of `petrel zookeeper CONFIG`")
     parser.add_argument("--targets", default="petrel,apache")
+    parser.add_argument("--rounds", type=int, default=1, help="run each workload this many times and report the median")
     parser.add_argument("--kazoo-count", type=int, default=2000)
     parser.add_argument("--java-count", type=int, default=20000)
     args = parser.parse_args()
@@ -192,7 +199,8 @@ def main():
     kinds = list(rows)
     names = {"petrel": "Petrel", "apache": "Apache ZooKeeper 3.8"}
     header = "| measure | " + " | ".join(names[k] for k in kinds) + (" | Petrel / Apache |" if len(kinds) == 2 else " |")
-    print(f"\n{args.nodes} node(s) on loopback; 100-byte znodes; kazoo {args.kazoo_count} and Java client {args.java_count} per phase\n")
+    print(f"\n{args.nodes} node(s) on loopback; 100-byte znodes; kazoo {args.kazoo_count} and Java client {args.java_count} per phase;"
+          f" median of {args.rounds} round(s)\n")
     print(header)
     print("|" + "---|" * (len(kinds) + 1 + (1 if len(kinds) == 2 else 0)))
     for key in rows[kinds[0]]:
