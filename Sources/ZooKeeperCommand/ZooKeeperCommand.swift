@@ -39,7 +39,8 @@ public struct ZooKeeperCommand: ParsableCommand {
     }
 }
 
-/// The process's environment (without Foundation, which the ZooKeeper binary does not link).
+/// The process's environment, read without importing Foundation (whose full library and ICU
+/// the ZooKeeper binary does not link).
 func processEnvironment() -> [String: String] {
     var result: [String: String] = [:]
     var cursor = environ
