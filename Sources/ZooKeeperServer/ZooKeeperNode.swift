@@ -124,21 +124,9 @@ public final class ZooKeeperNode: Sendable {
 
         let processor = RequestProcessor(config: config, database: database, committer: committer, logger: logger, stats: ServerStats())
         processor.versionText = versionText
-        let network: TCPServer
-        do {
-            network = try TCPServer(configuration: networkConfiguration(processor), handler: ZooKeeperFrameHandler(processor: processor))
-            processor.start()
-            try network.start()
-        } catch {
-            processor.stop {}
-            committer.close {}
-            throw .network("\(error)")
-        }
+        let network = try serveClients(processor, as: "standalone") { committer.close {} }
         let purge = schedulePurge(snapshotDirectory: snapshotDirectory, logDirectory: logDirectory)
         running.withLock { $0 = Running(processor: processor, committer: committer, network: network, purge: purge, ensemble: nil) }
-        for bound in network.boundListeners {
-            logger.info("serving clients on \(bound.host):\(bound.port) (standalone, server id \(config.myId))")
-        }
     }
 
     /// An ensemble member: the quorum's file store recovers the log; the processor starts
@@ -152,6 +140,16 @@ public final class ZooKeeperNode: Sendable {
             processor.versionText = versionText
             return processor
         }
+        let network = try serveClients(processor, as: "ensemble member") {
+            parts.committer.close {}
+            Task { await parts.close() }
+        }
+        running.withLock { $0 = Running(processor: processor, committer: parts.committer, network: network, purge: nil, ensemble: parts) }
+    }
+
+    /// Starts the processor and the client port; if the port cannot be opened, stops the
+    /// processor and runs `undo` (which releases what the mode started) before throwing.
+    private func serveClients(_ processor: RequestProcessor, as mode: String, undo: () -> Void) throws(StartError) -> TCPServer {
         let network: TCPServer
         do {
             network = try TCPServer(configuration: networkConfiguration(processor), handler: ZooKeeperFrameHandler(processor: processor))
@@ -159,14 +157,13 @@ public final class ZooKeeperNode: Sendable {
             try network.start()
         } catch {
             processor.stop {}
-            parts.committer.close {}
-            Task { await parts.close() }
+            undo()
             throw .network("\(error)")
         }
-        running.withLock { $0 = Running(processor: processor, committer: parts.committer, network: network, purge: nil, ensemble: parts) }
         for bound in network.boundListeners {
-            logger.info("serving clients on \(bound.host):\(bound.port) (ensemble member, server id \(config.myId))")
+            logger.info("serving clients on \(bound.host):\(bound.port) (\(mode), server id \(config.myId))")
         }
+        return network
     }
 
     private func networkConfiguration(_ processor: RequestProcessor) -> ServerConfiguration {

@@ -149,19 +149,10 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
 
     /// The logged entries in `(after, through]`, read from the files (for a DIFF to a follower
     /// whose last zxid is `after`), or nil when the logs no longer hold `after`: that follower
-    /// needs the snapshot. On the node's queue.
-    func loggedEntries(after: Zxid) throws -> [QuorumEntry]? {
-        try loggedEntries(after: after, through: Zxid(value: Int64.max))
-    }
-
-    func loggedEntries(after: Zxid, through: Zxid) throws -> [QuorumEntry]? {
-        try loggedEntries(after: after, through: through, anchored: true)
-    }
-
-    /// `anchored`: nil unless the files hold `after` itself (continuity from the follower's last
-    /// zxid); unanchored, whatever the files hold in the range (`after` may be a snapshot's
-    /// zxid, which no record carries), for a caller that checks the zxids it gets.
-    func loggedEntries(after: Zxid, through: Zxid, anchored: Bool) throws -> [QuorumEntry]? {
+    /// needs the snapshot. Not `anchored`: whatever the files hold in the range (`after` may be
+    /// a snapshot's zxid, which no record carries), for a caller that checks the zxids it gets.
+    /// On the node's queue.
+    func loggedEntries(after: Zxid, through: Zxid = Zxid(value: Int64.max), anchored: Bool = true) throws -> [QuorumEntry]? {
         try TxnLogFile.records(directory: logDirectory, after: after.value, through: through.value, anchored: anchored)?
             .map { QuorumEntry(zxid: Zxid(value: $0.zxid), payload: $0.payload) }
     }

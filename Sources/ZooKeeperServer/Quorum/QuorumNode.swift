@@ -30,7 +30,6 @@ final class QuorumNode: @unchecked Sendable {
     private var syncScheduled = false
     /// Messages waiting for the end of the current burst of work on the queue (see `Outbox`).
     private var outbox = Outbox()
-    private var outboxScheduled = false
     private var failed = false
 
     init(peer: QuorumPeer, store: any QuorumStore, transport: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
@@ -176,8 +175,10 @@ final class QuorumNode: @unchecked Sendable {
     private func perform(_ effect: QuorumEffect) throws {
         switch effect {
         case .send(let to, let message):
+            // A non-empty outbox always has its flush queued.
+            let flushQueued = !outbox.isEmpty
             outbox.add(try withTrimmedPayloads(message, for: to), to: to)
-            scheduleOutbox()
+            if !flushQueued { scheduleOutbox() }
         case .persist(let state):
             try store.persist(state)
         case .append(let entries, let write):
@@ -226,10 +227,7 @@ final class QuorumNode: @unchecked Sendable {
     /// Sends go out after the work already queued, merged: a burst of writes leaves as one
     /// proposal per follower, a burst of acknowledgements as one.
     private func scheduleOutbox() {
-        guard !outboxScheduled else { return }
-        outboxScheduled = true
         queue.async { [self] in
-            outboxScheduled = false
             let messages = outbox.take()
             guard !failed else { return }
             for (to, message) in messages {

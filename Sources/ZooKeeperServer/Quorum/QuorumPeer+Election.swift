@@ -14,21 +14,21 @@ extension QuorumPeer {
 
     /// Would this node vote for the asker if it stood now? Changes nothing here.
     mutating func handlePreVoteRequest(from candidate: PeerID, lastEpoch: UInt32, lastZxid: Zxid) {
-        let complete = (lastEpoch, lastZxid.value) >= (logEpoch, log.lastZxid.value)
-        send(candidate, .preVoteReply(epoch: epoch, granted: complete && !hasLeader))
+        send(candidate, .preVoteReply(epoch: epoch, granted: candidateIsComplete(lastEpoch: lastEpoch, lastZxid: lastZxid) && !hasLeader))
     }
 
     mutating func handlePreVoteReply(from voter: PeerID, epoch voterEpoch: UInt32, granted: Bool) {
-        guard granted, var round = preVotes else { return }
-        switch state {
-        case .leader: return
-        case .follower(let follower) where follower.leader != nil: return
-        default: break
-        }
+        guard granted, !hasLeader, var round = preVotes else { return }
         round.voters.insert(voter)
         round.highestEpoch = max(round.highestEpoch, voterEpoch)
         preVotes = round
         if round.voters.count >= quorum { startElection(above: round.highestEpoch) }
+    }
+
+    /// Whether a candidate's log, ending at `lastZxid` with `lastEpoch`, is at least as complete
+    /// as this node's (Raft's "at least as up-to-date").
+    func candidateIsComplete(lastEpoch: UInt32, lastZxid: Zxid) -> Bool {
+        (lastEpoch, lastZxid.value) >= (logEpoch, log.lastZxid.value)
     }
 
     /// Whether this node leads or follows a leader it hears from: it then grants no votes.
@@ -66,7 +66,7 @@ extension QuorumPeer {
     /// committed transaction is on a majority, which every winning majority meets, so the
     /// winner holds it.
     mutating func handleVoteRequest(from candidate: PeerID, lastEpoch: UInt32, lastZxid: Zxid) {
-        let complete = (lastEpoch, lastZxid.value) >= (logEpoch, log.lastZxid.value)
+        let complete = candidateIsComplete(lastEpoch: lastEpoch, lastZxid: lastZxid)
         let free = persistent.votedFor == nil || persistent.votedFor == candidate
         guard complete, free, !hasLeader else {
             send(candidate, .voteReply(epoch: epoch, granted: false))

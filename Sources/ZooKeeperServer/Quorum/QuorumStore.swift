@@ -1,12 +1,11 @@
 /// The durable side of a quorum node, called only on the node's queue (but for what `syncer`
-/// returns): the transaction log,
-/// the snapshot and the persisted epochs. `append` may leave data in the page cache; `sync`
-/// makes every append before it durable. The other calls are durable when they return.
+/// returns): the transaction log, the snapshot and the persisted epochs. `append` may leave
+/// data in the page cache; what `syncer` returns makes every append before it durable. The
+/// other calls are durable when they return.
 ///
 /// `QuorumFileStore` keeps it in the data directories; tests also use one in memory.
 protocol QuorumStore: AnyObject {
     func append(_ entries: [QuorumEntry]) throws
-    func sync() throws
     /// What makes every append so far durable, to run off the node's queue while later appends
     /// go on (so the node keeps sending and receiving during an fsync). Appends made after this
     /// call are not covered; a roll, truncation or install meanwhile stays correct (each syncs

@@ -26,24 +26,20 @@ final class QuorumTransport: Sendable {
     private let receiver: Receiver
     private let links = Mutex<[PeerID: [QuorumChannel: PeerLink]]>([:])
 
-    /// Where frames that arrive go (set once the node exists): `(sender, frame body)`.
-    final class Delivery: Sendable {
-        let deliver: @Sendable (PeerID, [UInt8]) -> Void
-        init(_ deliver: @escaping @Sendable (PeerID, [UInt8]) -> Void) { self.deliver = deliver }
-    }
-
-    /// Who hears that a peer's quorum connection to this member closed (boxed, as `Delivery`).
-    final class LossReport: Sendable {
-        let report: @Sendable (PeerID) -> Void
-        init(_ report: @escaping @Sendable (PeerID) -> Void) { self.report = report }
+    /// A callback kept in a `Mutex`. Boxed: a function value kept directly in a `Mutex` is
+    /// re-wrapped in a reabstraction thunk on every `withLock { $0 }`, so each delivered frame
+    /// would add a layer and delivery would slow down with every message (seen: chains of
+    /// 20,000 thunks).
+    final class Callback<Arguments>: Sendable {
+        let call: @Sendable (Arguments) -> Void
+        init(_ call: @escaping @Sendable (Arguments) -> Void) { self.call = call }
     }
 
     final class Receiver: Sendable {
-        /// Boxed: a function value kept directly in a `Mutex` is re-wrapped in a reabstraction
-        /// thunk on every `withLock { $0 }`, so each delivered frame would add a layer and
-        /// delivery would slow down with every message (seen: chains of 20,000 thunks).
-        let deliver = Mutex<Delivery?>(nil)
-        let lost = Mutex<LossReport?>(nil)
+        /// Where frames that arrive go (set once the node exists): `(sender, frame body)`.
+        let deliver = Mutex<Callback<(PeerID, [UInt8])>?>(nil)
+        /// Who hears that a peer's quorum connection to this member closed.
+        let lost = Mutex<Callback<PeerID>?>(nil)
         /// Per port (connection ids are only unique within one server): who said hello.
         let senders = Mutex<[QuorumChannel: [UInt64: PeerID]]>([:])
         /// Per port: messages delivered, and messages refused for belonging on the other port.
@@ -84,16 +80,16 @@ final class QuorumTransport: Sendable {
 
     /// Sends the frames that arrive from now on to `deliver` (a node's `receive(body:from:)`).
     func deliver(to deliver: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
-        let delivery = Delivery(deliver)
-        receiver.deliver.withLock { $0 = delivery }
+        let callback = Callback<(PeerID, [UInt8])> { deliver($0.0, $0.1) }
+        receiver.deliver.withLock { $0 = callback }
     }
 
     /// Calls `report` with a peer whose connection to this member's quorum port closed: the
     /// peer's process is gone (its kernel closed the socket) or it dropped the link. A follower
     /// learns from it at once that its leader died, as ZooKeeper's does from its socket.
     func onPeerLost(_ report: @escaping @Sendable (PeerID) -> Void) {
-        let box = LossReport(report)
-        receiver.lost.withLock { $0 = box }
+        let callback = Callback(report)
+        receiver.lost.withLock { $0 = callback }
     }
 
     /// Where each other member listens.
@@ -132,7 +128,7 @@ final class QuorumTransport: Sendable {
                     return reply(.close(reason: "a frame that does not belong on the \(channel) port"))
                 }
                 receiver.counts.withLock { $0[channel, default: (0, 0)].delivered += 1 }
-                receiver.deliver.withLock { $0 }?.deliver(sender, frame)
+                receiver.deliver.withLock { $0 }?.call((sender, frame))
                 return reply(.none)
             }
             guard case .hello(let sender)? = try? QuorumCodec.decode(body: frame[...]) else {
@@ -144,7 +140,7 @@ final class QuorumTransport: Sendable {
 
         func connectionClosed(_ connection: ConnectionInfo) {
             let sender = receiver.senders.withLock { $0[channel]?.removeValue(forKey: connection.id) }
-            if channel == .quorum, let sender { receiver.lost.withLock { $0 }?.report(sender) }
+            if channel == .quorum, let sender { receiver.lost.withLock { $0 }?.call(sender) }
         }
     }
 }
