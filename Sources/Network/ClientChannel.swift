@@ -30,8 +30,8 @@ final class ClientChannel: @unchecked Sendable {
     private let readBuffer: UnsafeMutableBufferPointer<UInt8>
     static let readBufferSize = 64 * 1024
 
-    init(fd: Int32, peer: String, maxFrameSize: Int) {
-        self.queue = DispatchQueue(label: "petrel.client \(peer)")
+    init(fd: Int32, peer: String, maxFrameSize: Int, targetQueue: DispatchQueue? = nil) {
+        self.queue = DispatchQueue(label: "petrel.client \(peer)", target: targetQueue)
         self.sources = SocketSources(fd: fd, queue: queue)
         self.peer = peer
         self.decoder = FrameDecoder(maxFrameSize: maxFrameSize)

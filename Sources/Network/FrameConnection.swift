@@ -29,9 +29,13 @@ public final class FrameConnection: Sendable {
     }
 
     /// Connects to the first address of `host` that accepts within the time left.
-    /// - Parameter maxFrameSize: a response announcing more is refused and ends the connection.
+    /// - Parameters:
+    ///   - maxFrameSize: a response announcing more is refused and ends the connection.
+    ///   - targetQueue: the serial queue the connection's own queue targets (see
+    ///     `ServerConfiguration.targetQueue`); nil, its own.
     public static func connect(
-        host: String, port: UInt16, timeout: Duration = .seconds(10), maxFrameSize: Int = Int(Int32.max)
+        host: String, port: UInt16, timeout: Duration = .seconds(10), maxFrameSize: Int = Int(Int32.max),
+        targetQueue: DispatchQueue? = nil
     ) async throws(NetworkError) -> FrameConnection {
         Posix.ignoreBrokenPipe
         let deadline = ContinuousClock.now + timeout
@@ -44,7 +48,7 @@ public final class FrameConnection: Sendable {
                 lastError = error  // e.g. no IPv6 on this machine: try the next address
                 continue
             }
-            let channel = ClientChannel(fd: fd, peer: address.description, maxFrameSize: maxFrameSize)
+            let channel = ClientChannel(fd: fd, peer: address.description, maxFrameSize: maxFrameSize, targetQueue: targetQueue)
             switch await channel.connect(to: address, deadline: deadline, timeoutError: timedOut) {
             case .success: return FrameConnection(host: host, port: port, channel: channel)
             case .failure(let error): lastError = error

@@ -22,7 +22,7 @@ final class NetworkThread: @unchecked Sendable {
     private var onDrained: (@Sendable () -> Void)?
 
     init(index: Int, context: ServerContext) {
-        self.queue = DispatchQueue(label: "petrel.network.\(index)")
+        self.queue = DispatchQueue(label: "petrel.network.\(index)", target: context.configuration.targetQueue)
         self.context = context
         self.readBuffer = .allocate(capacity: Self.readBufferSize)
     }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Settings of a `TCPServer`. Names in the comments are Kafka's broker configuration keys, whose
 /// defaults these follow; the broker maps its configuration onto this type.
 public struct ServerConfiguration: Sendable {
@@ -36,6 +38,11 @@ public struct ServerConfiguration: Sendable {
     public var firstWordResponder: (@Sendable (_ word: UInt32, _ connection: ConnectionInfo) -> [UInt8]?)? = nil
     /// Where the server reports connections it refuses or closes for a cause, one line each.
     public var log: (@Sendable (String) -> Void)? = nil
+    /// A serial queue every network thread's queue targets, so their work runs one item at a
+    /// time on whichever thread drains it. A server whose handler works on the same queue
+    /// (a ZooKeeper node's single event loop) then moves a request from socket to handler and
+    /// a reply back without waking another thread. Nil: each network thread is its own.
+    public var targetQueue: DispatchQueue? = nil
 
     public init(listeners: [ListenerAddress]) {
         self.listeners = listeners

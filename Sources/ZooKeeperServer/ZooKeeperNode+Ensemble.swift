@@ -38,9 +38,11 @@ extension ZooKeeperNode {
         return (timing, .milliseconds(max(config.tickTime / 40, 2)))
     }
 
-    /// - Parameter processorFor: makes the processor over the recovered database (the newest
-    ///   snapshot's state: the logged entries after it reach the processor as they commit).
-    func startEnsemble(processorFor: (QuorumCommitter, ZKDatabase) -> RequestProcessor) throws(StartError) -> (EnsembleParts, RequestProcessor) {
+    /// - Parameters:
+    ///   - loop: the node's event loop, which the peer's queue and its connections target.
+    ///   - processorFor: makes the processor over the recovered database (the newest
+    ///     snapshot's state: the logged entries after it reach the processor as they commit).
+    func startEnsemble(loop: DispatchQueue, processorFor: (QuorumCommitter, ZKDatabase) -> RequestProcessor) throws(StartError) -> (EnsembleParts, RequestProcessor) {
         let myId = config.myId
         guard let me = config.servers[myId] else {
             throw .membership("myid \(myId) names no server.\(myId) line")
@@ -62,7 +64,8 @@ extension ZooKeeperNode {
         let transport: QuorumTransport
         do {
             transport = try QuorumTransport(
-                id: PeerID(myId), host: me.host, quorumPort: UInt16(clamping: me.quorumPort), electionPort: UInt16(clamping: me.electionPort))
+                id: PeerID(myId), host: me.host, quorumPort: UInt16(clamping: me.quorumPort), electionPort: UInt16(clamping: me.electionPort),
+                targetQueue: loop)
         } catch {
             throw .network("cannot listen on the quorum and election ports \(me.host):\(me.quorumPort):\(me.electionPort): \(error)")
         }
@@ -77,7 +80,7 @@ extension ZooKeeperNode {
         let peer = QuorumPeer(
             id: PeerID(myId), members: members, timing: timing, persistent: contents.persistent, snapshot: contents.snapshot, log: contents.entries,
             seed: UInt64.random(in: 0...UInt64.max))
-        let node = QuorumNode(peer: peer, store: store) { to, frame in transport.send(to: to, frame: frame) }
+        let node = QuorumNode(peer: peer, store: store, targetQueue: loop) { to, frame in transport.send(to: to, frame: frame) }
         transport.deliver { from, body in node.receive(body: body, from: from) }
         transport.onPeerLost { lost in node.peerLost(lost) }
         let target = ProcessorRef()

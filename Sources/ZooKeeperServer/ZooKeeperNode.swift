@@ -18,6 +18,13 @@ import Synchronization
 /// `TxnCommitter` the processor is given: the local `LocalCommitLog` for a standalone node; for
 /// a configuration with `server.N` lines (not standalone by ZooKeeper's rule) the node is an
 /// ensemble member and it is a `QuorumCommitter` (`ZooKeeperNode+Ensemble.swift`).
+///
+/// **One event loop.** The request processor, the client connections and (in an ensemble)
+/// the quorum peer and its connections all run on queues that target one serial queue per
+/// node, as ZooKeeper's request pipeline is one thread: a request moves from its socket through
+/// the processor and the peer protocol to its reply without waking a thread at each hop (a
+/// wake-up and context switch costs more than the work of a hop on a small machine). Only
+/// fsyncs and snapshot writes wait on queues of their own.
 public final class ZooKeeperNode: Sendable {
     public let config: ZooKeeperConfig
     let logger: Logger
@@ -83,7 +90,7 @@ public final class ZooKeeperNode: Sendable {
     /// What the node is doing for its ensemble (srvr's "Mode:"), once started.
     var servingMode: ServingMode? {
         guard let processor = running.withLock({ $0?.processor }) else { return nil }
-        return processor.queue.sync { processor.ensemble.mode }
+        return processor.exclusively { processor.ensemble.mode }
     }
 
     public func start() throws(StartError) {
@@ -91,7 +98,8 @@ public final class ZooKeeperNode: Sendable {
         for key in config.ignored {
             logger.warning("ignoring configuration key \(key): not used by this server")
         }
-        if !config.isStandalone { return try startEnsembleMember() }
+        let loop = DispatchQueue(label: "petrel.zookeeper.loop", qos: .userInitiated)
+        if !config.isStandalone { return try startEnsembleMember(loop: loop) }
         let snapshotDirectory = config.dataDir + "/" + StorageFiles.versionDirectory
         let logDirectory = config.dataLogDir + "/" + StorageFiles.versionDirectory
         let started = ContinuousClock.now
@@ -122,25 +130,27 @@ public final class ZooKeeperNode: Sendable {
         // A snapshot of what was replayed, so the next start does not replay it again.
         if report.replayed > 0 || report.snapshot == nil { committer.checkpoint(database) }
 
-        let processor = RequestProcessor(config: config, database: database, committer: committer, logger: logger, stats: ServerStats())
+        let processor = RequestProcessor(
+            config: config, database: database, committer: committer, logger: logger, stats: ServerStats(), targetQueue: loop)
         processor.versionText = versionText
-        let network = try serveClients(processor, as: "standalone") { committer.close {} }
+        let network = try serveClients(processor, loop: loop, as: "standalone") { committer.close {} }
         let purge = schedulePurge(snapshotDirectory: snapshotDirectory, logDirectory: logDirectory)
         running.withLock { $0 = Running(processor: processor, committer: committer, network: network, purge: purge, ensemble: nil) }
     }
 
     /// An ensemble member: the quorum's file store recovers the log; the processor starts
     /// looking and serves once a leader is established.
-    private func startEnsembleMember() throws(StartError) {
+    private func startEnsembleMember(loop: DispatchQueue) throws(StartError) {
         let config = self.config
         let logger = self.logger
         let versionText = self.versionText
-        let (parts, processor) = try startEnsemble { committer, database in
-            let processor = RequestProcessor(config: config, database: database, committer: committer, logger: logger, stats: ServerStats())
+        let (parts, processor) = try startEnsemble(loop: loop) { committer, database in
+            let processor = RequestProcessor(
+                config: config, database: database, committer: committer, logger: logger, stats: ServerStats(), targetQueue: loop)
             processor.versionText = versionText
             return processor
         }
-        let network = try serveClients(processor, as: "ensemble member") {
+        let network = try serveClients(processor, loop: loop, as: "ensemble member") {
             parts.committer.close {}
             Task { await parts.close() }
         }
@@ -149,10 +159,12 @@ public final class ZooKeeperNode: Sendable {
 
     /// Starts the processor and the client port; if the port cannot be opened, stops the
     /// processor and runs `undo` (which releases what the mode started) before throwing.
-    private func serveClients(_ processor: RequestProcessor, as mode: String, undo: () -> Void) throws(StartError) -> TCPServer {
+    private func serveClients(
+        _ processor: RequestProcessor, loop: DispatchQueue, as mode: String, undo: () -> Void
+    ) throws(StartError) -> TCPServer {
         let network: TCPServer
         do {
-            network = try TCPServer(configuration: networkConfiguration(processor), handler: ZooKeeperFrameHandler(processor: processor))
+            network = try TCPServer(configuration: networkConfiguration(processor, loop: loop), handler: ZooKeeperFrameHandler(processor: processor))
             processor.start()
             try network.start()
         } catch {
@@ -166,9 +178,10 @@ public final class ZooKeeperNode: Sendable {
         return network
     }
 
-    private func networkConfiguration(_ processor: RequestProcessor) -> ServerConfiguration {
+    private func networkConfiguration(_ processor: RequestProcessor, loop: DispatchQueue) -> ServerConfiguration {
         var network = ServerConfiguration(
             listeners: [ListenerAddress(name: "CLIENT", host: config.effectiveClientAddress, port: UInt16(clamping: config.effectiveClientPort ?? 2181))])
+        network.targetQueue = loop
         // ZooKeeper refuses a frame longer than jute.maxbuffer by closing the connection.
         network.maxRequestSize = config.juteMaxBuffer
         network.maxConnectionsPerIp = config.maxClientCnxns == 0 ? .max : config.maxClientCnxns

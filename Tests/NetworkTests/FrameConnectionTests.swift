@@ -79,6 +79,37 @@ extension NetworkTests {
             await server.shutdown(timeout: .seconds(5))
         }
 
+        /// With a target queue, every network thread's work (here: the handler, called for each
+        /// frame) runs under that one serial queue, where a key set on it is visible; without,
+        /// it is not. A client connection given the same target works through it too.
+        @Test func targetQueueRunsNetworkThreadsUnderIt() async throws {
+            let loop = DispatchQueue(label: "test.loop")
+            let key = DispatchSpecificKey<Bool>()
+            loop.setSpecific(key: key, value: true)
+            let underLoop = Mutex<[Bool]>([])
+            let handler = TestHandler { frame, _, reply in
+                underLoop.withLock { $0.append(DispatchQueue.getSpecific(key: key) == true) }
+                reply(.frame(OutgoingFrame(payload: frame)))
+            }
+            for target in [loop, nil] {
+                let server = try startServer(handler: handler) {
+                    $0.targetQueue = target
+                    $0.numNetworkThreads = 2
+                }
+                let connections = [
+                    try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort, targetQueue: target),
+                    try await FrameConnection.connect(host: "127.0.0.1", port: server.boundPort, targetQueue: target),
+                ]
+                for (index, connection) in connections.enumerated() {
+                    #expect(try await connection.send([UInt8(index), 7]) == [UInt8(index), 7])
+                    connection.close()
+                }
+                await server.shutdown(timeout: .seconds(5))
+                #expect(underLoop.withLock { $0 } == [target != nil, target != nil])
+                underLoop.withLock { $0 = [] }
+            }
+        }
+
         @Test func connectionRefused() async throws {
             let server = try startServer(handler: EchoHandler())
             let port = server.boundPort

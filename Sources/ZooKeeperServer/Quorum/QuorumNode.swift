@@ -15,7 +15,9 @@ import Wire
 /// one peer turns a burst of writes into one frame, one append and one acknowledgement there.
 ///
 /// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run on `queue`;
-/// the peer, the store and the listener belong to it.
+/// the peer, the store and the listener belong to it. `queue` targets the member's event loop
+/// when it has one, so work handed between it, the request processor and the connections
+/// wakes no other thread; only fsyncs wait elsewhere (`syncQueue`).
 final class QuorumNode: @unchecked Sendable {
     let queue: DispatchQueue
     let id: PeerID
@@ -32,12 +34,14 @@ final class QuorumNode: @unchecked Sendable {
     private var outbox = Outbox()
     private var failed = false
 
-    init(peer: QuorumPeer, store: any QuorumStore, transport: @escaping @Sendable (PeerID, [UInt8]) -> Void) {
+    init(
+        peer: QuorumPeer, store: any QuorumStore, targetQueue: DispatchQueue? = nil, transport: @escaping @Sendable (PeerID, [UInt8]) -> Void
+    ) {
         self.peer = peer
         self.id = peer.id
         self.store = store
         self.transport = transport
-        queue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id)", qos: .userInitiated)
+        queue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id)", qos: .userInitiated, target: targetQueue)
         syncQueue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id).sync", qos: .userInitiated)
     }
 

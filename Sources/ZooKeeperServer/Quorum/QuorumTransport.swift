@@ -1,3 +1,4 @@
+import Dispatch
 import Network
 import Synchronization
 
@@ -25,6 +26,8 @@ final class QuorumTransport: Sendable {
     private let servers: [QuorumChannel: TCPServer]
     private let receiver: Receiver
     private let links = Mutex<[PeerID: [QuorumChannel: PeerLink]]>([:])
+    /// The member's event loop, which every connection's queue targets (see `ZooKeeperNode`).
+    private let targetQueue: DispatchQueue?
 
     /// A callback kept in a `Mutex`. Boxed: a function value kept directly in a `Mutex` is
     /// re-wrapped in a reabstraction thunk on every `withLock { $0 }`, so each delivered frame
@@ -48,8 +51,10 @@ final class QuorumTransport: Sendable {
 
     /// Listens on `host:quorumPort` and `host:electionPort` (0 picks a free port; see
     /// `port(_:)`): this member's own address, as ZooKeeper binds with `quorumListenOnAllIPs=false`.
-    init(id: PeerID, host: String, quorumPort: UInt16, electionPort: UInt16) throws(NetworkError) {
+    /// Connections in and out run on queues that target `targetQueue` when one is given.
+    init(id: PeerID, host: String, quorumPort: UInt16, electionPort: UInt16, targetQueue: DispatchQueue? = nil) throws(NetworkError) {
         self.id = id
+        self.targetQueue = targetQueue
         receiver = Receiver()
         var servers: [QuorumChannel: TCPServer] = [:]
         for (channel, port) in [(QuorumChannel.quorum, quorumPort), (.election, electionPort)] {
@@ -57,6 +62,7 @@ final class QuorumTransport: Sendable {
             // Votes are tiny: only the quorum port needs room for a SNAP.
             configuration.maxRequestSize = channel == .quorum ? QuorumCodec.maxFrame : 1 << 16
             configuration.numNetworkThreads = 1
+            configuration.targetQueue = targetQueue
             let server = try TCPServer(configuration: configuration, handler: Handler(receiver: receiver, channel: channel))
             do {
                 try server.start()
@@ -97,8 +103,8 @@ final class QuorumTransport: Sendable {
         links.withLock { links in
             for (peer, address) in peers where peer != id && links[peer] == nil {
                 links[peer] = [
-                    .quorum: PeerLink(from: id, host: address.host, port: address.quorumPort),
-                    .election: PeerLink(from: id, host: address.host, port: address.electionPort),
+                    .quorum: PeerLink(from: id, host: address.host, port: address.quorumPort, targetQueue: targetQueue),
+                    .election: PeerLink(from: id, host: address.host, port: address.electionPort, targetQueue: targetQueue),
                 ]
             }
         }
@@ -166,10 +172,12 @@ final class PeerLink: Sendable {
     private let port: UInt16
     private let hello: [UInt8]
     private let state = Mutex(State())
+    private let targetQueue: DispatchQueue?
 
-    init(from id: PeerID, host: String, port: UInt16) {
+    init(from id: PeerID, host: String, port: UInt16, targetQueue: DispatchQueue? = nil) {
         self.host = host
         self.port = port
+        self.targetQueue = targetQueue
         hello = Array(QuorumCodec.encode(.hello(from: id)).dropFirst(4))
     }
 
@@ -208,7 +216,7 @@ final class PeerLink: Sendable {
 
     private func open() {
         Task { [self] in
-            let opened = try? await FrameConnection.connect(host: host, port: port, timeout: .seconds(1))
+            let opened = try? await FrameConnection.connect(host: host, port: port, timeout: .seconds(1), targetQueue: targetQueue)
             state.withLock { state in
                 state.connecting = false
                 let backlog = state.backlog

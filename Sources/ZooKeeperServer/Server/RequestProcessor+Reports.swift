@@ -5,13 +5,14 @@ import ZooKeeperProtocol
 /// The text of the four-letter words, laid out as ZooKeeper 3.8 prints them (its `Command`
 /// classes), so scripts and monitoring that parse them keep working.
 ///
-/// Built on the processor's queue from its own state. `fourLetterAnswer` is called from a
-/// network thread and waits for the queue: safe because the processor never waits for a
-/// network thread (it only queues work onto them), and brief because one request at a time
-/// runs there.
+/// Built from the processor's own state, with the processor to itself. `fourLetterAnswer` is
+/// called from a network thread: under the node's event loop it runs at once (it already has
+/// the processor); otherwise it waits for the queue, which is safe because the processor never
+/// waits for a network thread (it only queues work onto them), and brief because one request
+/// at a time runs there.
 extension RequestProcessor {
     func fourLetterAnswer(_ word: FourLetterWord, asker: ConnectionInfo) -> String {
-        queue.sync { answer(word, asker: asker) }
+        exclusively { answer(word, asker: asker) }
     }
 
     private func answer(_ word: FourLetterWord, asker: ConnectionInfo) -> String {
