@@ -214,6 +214,8 @@ import Testing
         // Let the compaction land on the leader's queue before the third member asks.
         #expect(await QuorumCommitterTests.waitUntil { released.value == 1 })
         try await Task.sleep(for: .milliseconds(50))
+        // The leader keeps the snapshot's zxid, not its bytes: the SNAP below reads the file.
+        #expect(chief.node.queue.sync { chief.node.snapshotBytesInMemory } == 0)
 
         // The third starts empty: the entries it lacks are gone from the leader's log.
         let late = try start(3)
@@ -222,6 +224,7 @@ import Testing
         #expect(await QuorumCommitterTests.waitUntil { late.state.value.lastZxid == last })
         let lateDir = try #require(dirs[3])
         #expect(Self.snapshotZxids(lateDir) == [snapped], "the snapshot is stored as the leader sent it")
+        #expect(late.node.queue.sync { late.node.snapshotBytesInMemory } == 0, "the installed snapshot's bytes stay in its file")
         for member in members { member.node.stop() }
         #expect(lost.value.isEmpty, "\(lost.value)")
 

@@ -73,12 +73,12 @@ final class QuorumCheckpointer: @unchecked Sendable {
         }
     }
 
-    /// The snapshot file, durably, and its bytes: what the peer keeps to send followers.
+    /// The snapshot file, durably. The peer keeps only its zxid: a SNAP reads the file
+    /// (`QuorumFileStore.snapshotBytes`), so the bytes are not read back here.
     private func write(_ image: ZKDatabase) -> Result<QuorumSnapshot, FileError> {
         do throws(FileError) {
-            let path = try SnapshotFile.write(image, to: snapshotDirectory)
-            let bytes = try FileHandle.open(path, flags: O_RDONLY).readAll()
-            return .success(QuorumSnapshot(zxid: Zxid(value: image.lastZxid), data: bytes))
+            _ = try SnapshotFile.write(image, to: snapshotDirectory)
+            return .success(QuorumSnapshot(zxid: Zxid(value: image.lastZxid), data: []))
         } catch {
             return .failure(error)
         }

@@ -147,6 +147,21 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
 
     // MARK: Reading back
 
+    /// `snapshot.<zxid>` in `dataDir/version-2`: written by the checkpointer or by `install`,
+    /// and kept by `Purge`, which never removes the newest snapshot.
+    func holdsSnapshot(at zxid: Zxid) -> Bool {
+        access(snapshotPath(zxid), F_OK) == 0
+    }
+
+    func snapshotBytes(at zxid: Zxid) throws -> [UInt8]? {
+        guard holdsSnapshot(at: zxid) else { return nil }
+        return try FileHandle.open(snapshotPath(zxid), flags: O_RDONLY).readAll()
+    }
+
+    private func snapshotPath(_ zxid: Zxid) -> String {
+        snapshotDirectory + "/" + StorageFiles.snapshotName(zxid.value)
+    }
+
     /// The logged entries in `(after, through]`, read from the files (for a DIFF to a follower
     /// whose last zxid is `after`), or nil when the logs no longer hold `after`: that follower
     /// needs the snapshot. Not `anchored`: whatever the files hold in the range (`after` may be

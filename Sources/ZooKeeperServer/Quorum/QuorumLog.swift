@@ -75,6 +75,12 @@ struct QuorumLog: Sendable {
         trimmedCount = 0
     }
 
+    /// Lets go of the snapshot's bytes, which its store holds in a file: only its zxid stays,
+    /// and a SNAP reads the bytes back (see `QuorumNode`). Empty bytes mean "in the store".
+    mutating func releaseSnapshotBytes() {
+        snapshot?.data = []
+    }
+
     /// Keeps `snapshot` and drops the entries it covers.
     mutating func compact(to snapshot: QuorumSnapshot) {
         let dropped = firstIndex(above: snapshot.zxid)

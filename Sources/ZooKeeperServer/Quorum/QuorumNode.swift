@@ -43,6 +43,7 @@ final class QuorumNode: @unchecked Sendable {
         self.transport = transport
         queue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id)", qos: .userInitiated, target: targetQueue)
         syncQueue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id).sync", qos: .userInitiated)
+        releaseSnapshotBytesIfStored()
     }
 
     /// Sets who hears the events (before `start`).
@@ -102,6 +103,12 @@ final class QuorumNode: @unchecked Sendable {
         return peer.log.lastZxid
     }
 
+    /// The snapshot bytes the peer's log holds in memory (none once its store has them).
+    var snapshotBytesInMemory: Int {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return peer.log.snapshot?.data.count ?? 0
+    }
+
     /// How many log entries have their payloads only on disk (`QuorumLog.trim`).
     var trimmedEntries: Int {
         dispatchPrecondition(condition: .onQueue(queue))
@@ -140,6 +147,14 @@ final class QuorumNode: @unchecked Sendable {
         } catch {
             fail("quorum store: \(error)")
         }
+        releaseSnapshotBytesIfStored()
+    }
+
+    /// A snapshot costs memory only while it is sent: the store's file has its bytes (as big
+    /// as the data tree's contents), read back for each SNAP (`withStoredBytes`).
+    private func releaseSnapshotBytesIfStored() {
+        guard let snapshot = peer.log.snapshot, !snapshot.data.isEmpty, store.holdsSnapshot(at: snapshot.zxid) else { return }
+        peer.log.releaseSnapshotBytes()
     }
 
     /// A client's request this node cannot decide: to the leader (see `QuorumPeer.forward`).
@@ -181,7 +196,7 @@ final class QuorumNode: @unchecked Sendable {
         case .send(let to, let message):
             // A non-empty outbox always has its flush queued.
             let flushQueued = !outbox.isEmpty
-            outbox.add(try withTrimmedPayloads(message, for: to), to: to)
+            outbox.add(try withStoredBytes(message, for: to), to: to)
             if !flushQueued { scheduleOutbox() }
         case .persist(let state):
             try store.persist(state)
@@ -194,6 +209,7 @@ final class QuorumNode: @unchecked Sendable {
         case .installSnapshot(let snapshot):
             try store.install(snapshot)
             listener?(.snapshotInstalled(snapshot))
+            releaseSnapshotBytesIfStored()
         case .commit(let entries):
             listener?(.committed(entries))
         case .roleChanged(let role, let epoch):
@@ -209,12 +225,20 @@ final class QuorumNode: @unchecked Sendable {
         }
     }
 
-    /// A DIFF whose older entries' payloads the peer let go (`QuorumLog.trim`) gets them back
-    /// from the log files. The store holds every entry after the snapshot the log starts from,
-    /// so missing ones are damage.
-    private func withTrimmedPayloads(_ message: QuorumMessage, for follower: PeerID) throws -> QuorumMessage {
-        guard case .sync(let epoch, var plan) = message, let last = plan.entries.lastIndex(where: { $0.payload.isEmpty }) else {
-            return message
+    /// A sync whose snapshot bytes or older entries' payloads the peer let go
+    /// (`releaseSnapshotBytesIfStored`, `QuorumLog.trim`) gets them back from the store's
+    /// files. The store holds the log's snapshot and every entry after it, so missing ones are
+    /// damage.
+    private func withStoredBytes(_ message: QuorumMessage, for follower: PeerID) throws -> QuorumMessage {
+        guard case .sync(let epoch, var plan) = message else { return message }
+        if let snapshot = plan.snapshot, snapshot.data.isEmpty {
+            guard let bytes = try store.snapshotBytes(at: snapshot.zxid), !bytes.isEmpty else {
+                throw QuorumNodeError.missingSnapshot(snapshot.zxid, follower: follower)
+            }
+            plan.snapshot?.data = bytes
+        }
+        guard let last = plan.entries.lastIndex(where: { $0.payload.isEmpty }) else {
+            return .sync(epoch: epoch, plan)
         }
         // The plan's entries follow `prevZxid` without a gap.
         let after = plan.prevZxid
@@ -275,11 +299,14 @@ final class QuorumNode: @unchecked Sendable {
 
 enum QuorumNodeError: Error, CustomStringConvertible {
     case missingLogEntries(after: Zxid, through: Zxid, follower: PeerID)
+    case missingSnapshot(Zxid, follower: PeerID)
 
     var description: String {
         switch self {
         case .missingLogEntries(let after, let through, let follower):
             "the log files lack entries in (\(after), \(through)] for a DIFF to member \(follower): the log directory is damaged"
+        case .missingSnapshot(let zxid, let follower):
+            "the snapshot of \(zxid) for a SNAP to member \(follower) is gone from the data directory: it is damaged, or something else removed the file"
         }
     }
 }

@@ -23,10 +23,17 @@ protocol QuorumStore: AnyObject {
     /// The node's log was compacted to `snapshot` (already durable): the store may forget what
     /// it covers. A store that keeps no separate snapshot need do nothing.
     func compacted(to snapshot: QuorumSnapshot) throws
+    /// Whether the store holds the snapshot of `zxid` itself (a file): then the node keeps
+    /// only its zxid in memory and reads the bytes back with `snapshotBytes` for a SNAP.
+    func holdsSnapshot(at zxid: Zxid) -> Bool
+    /// The bytes of the snapshot of `zxid` the store holds, nil when it holds none.
+    func snapshotBytes(at zxid: Zxid) throws -> [UInt8]?
 }
 
 extension QuorumStore {
     func compacted(to snapshot: QuorumSnapshot) throws {}
+    func holdsSnapshot(at zxid: Zxid) -> Bool { false }
+    func snapshotBytes(at zxid: Zxid) throws -> [UInt8]? { nil }
 }
 
 /// What a quorum node tells its host, on the node's queue, in order.
