@@ -63,9 +63,7 @@ struct EnsembleState {
     var touched: [Int64: Int32] = [:]
     var syncSessions: [UInt64: Int64] = [:]
     var nextSyncToken: UInt64 = 1
-    /// Leader: the database as of the last committed transaction, to fall back to when
-    /// leadership is lost with writes undecided (they may never commit).
-    var committedImage: ZKDatabase?
-    /// Leader: transactions applied to `database` and not yet to `committedImage`.
-    var unconfirmed: [Txn] = []
+    /// Leader: what undoes the transactions applied to `database` and not yet known to have
+    /// committed, oldest first; undone when leadership is lost (they may never commit).
+    var unconfirmed: [ZKDatabase.Undo] = []
 }

@@ -33,7 +33,7 @@ extension RequestProcessor: QuorumCommitterHost {
                 return changeMode(to: .looking, force: true)
             }
             logger.info("loaded the leader's snapshot at \(snapshot.zxid)")
-            ensemble.committedImage = nil
+            ensemble.unconfirmed = []
             changeMode(to: ensemble.mode, force: true)
         }
     }
@@ -44,8 +44,8 @@ extension RequestProcessor: QuorumCommitterHost {
         let old = ensemble.mode
         if old == mode && mode != .following && !force { return }
         logger.info("serving mode \(old.name) -> \(mode.name)")
-        if old == .leading, let image = ensemble.committedImage {
-            database = image
+        if old == .leading {
+            database.undo(ensemble.unconfirmed)
         }
         // At once, not behind the committer: a leader that lost its place may never see its
         // outstanding writes commit, and closing reveals no state.
@@ -54,7 +54,6 @@ extension RequestProcessor: QuorumCommitterHost {
             connection.channel?.close(reason: "this server changed role (\(old.name) -> \(mode.name)): reconnect")
         }
         sessionOwners = [:]
-        ensemble.committedImage = nil
         ensemble.unconfirmed = []
         ensemble.replaying = nil
         ensemble.queues = [:]
@@ -65,7 +64,6 @@ extension RequestProcessor: QuorumCommitterHost {
         now = MonotonicClock.milliseconds()
         tracker = SessionTracker(tickTime: config.tickTime)
         if mode == .leading {
-            ensemble.committedImage = database
             for (session, timeout) in database.sessions { tracker.add(session, timeout: timeout, now: now) }
         }
         ensemble.mode = mode

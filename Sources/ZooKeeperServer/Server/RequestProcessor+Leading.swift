@@ -3,8 +3,8 @@ import ZooKeeperProtocol
 
 /// A leader's side: followers' requests are decided here like this node's own clients'
 /// (ZooKeeper's `LearnerHandler` feeding the leader's `PrepRequestProcessor`), the leader
-/// alone expires sessions, and it keeps the committed state to fall back to if it stops
-/// leading with writes undecided.
+/// alone expires sessions, and it keeps what undoes its uncommitted writes, to fall back to the
+/// committed state if it stops leading with writes undecided.
 extension RequestProcessor {
     func leaderHandleForwarded(from peer: PeerID, payload: [UInt8]) {
         queue.async { [self] in
@@ -38,14 +38,12 @@ extension RequestProcessor {
         }
     }
 
-    /// The leader's transactions through `zxid` committed: the fallback image takes them.
+    /// The leader's transactions through `zxid` committed: they are never undone.
     func confirm(through zxid: Int64) {
         queue.async { [self] in
-            guard ensemble.mode == .leading, ensemble.committedImage != nil else { return }
-            while let first = ensemble.unconfirmed.first, first.zxid <= zxid {
-                ensemble.unconfirmed.removeFirst()
-                ensemble.committedImage?.apply(first)
-            }
+            guard ensemble.mode == .leading else { return }
+            let committed = ensemble.unconfirmed.firstIndex { $0.zxid > zxid } ?? ensemble.unconfirmed.count
+            ensemble.unconfirmed.removeFirst(committed)
         }
     }
 }

@@ -204,7 +204,7 @@ final class RequestProcessor: @unchecked Sendable {
     func flush() {
         if pendingTxns.isEmpty && pendingEffects.isEmpty { return }
         if ensemble.mode == .leading, let last = pendingTxns.last?.zxid {
-            // Released once the batch commits: then the fallback image may take it.
+            // Released once the batch commits: then it is never undone.
             pendingEffects.append(.run { [weak self] in self?.confirm(through: last) })
         }
         committer.submit(pendingTxns, effects: pendingEffects)
@@ -232,9 +232,15 @@ final class RequestProcessor: @unchecked Sendable {
             return (txn.zxid, outcome)
         }
         let txn = Txn(sessionId: session, cxid: cxid, zxid: committer.nextZxid(after: database.lastZxid), time: WallClock.milliseconds(), body: body)
-        let outcome = database.apply(txn)
+        let outcome: ZKDatabase.Outcome
+        if ensemble.mode == .leading {
+            let undo: ZKDatabase.Undo
+            (outcome, undo) = database.applyUndoably(txn)
+            ensemble.unconfirmed.append(undo)
+        } else {
+            outcome = database.apply(txn)
+        }
         pendingTxns.append(txn)
-        if ensemble.mode == .leading { ensemble.unconfirmed.append(txn) }
         txnsSinceSnapshot += 1
         notify(outcome.events)
         return (txn.zxid, outcome)

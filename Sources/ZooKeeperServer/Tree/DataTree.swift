@@ -13,7 +13,13 @@ import ZooKeeperProtocol
 /// touched is remembered; `endJournal(keep: false)` puts them all back. A failed multi is
 /// rolled back this way, and nothing outside the tree ever saw its partial state. Journals nest
 /// (a multi applied during a trial): a kept inner journal hands its images to the enclosing one,
-/// so undoing the outer still restores everything.
+/// so undoing the outer still restores everything. `takeJournal` hands the images out instead,
+/// for `restore` later: a leader keeps one per transaction not yet committed.
+///
+/// An image leaves out the children of a node that stays (a parent gaining a child): holding
+/// that set would make the next change to it copy the whole set, for every child created while
+/// a journal is open. Membership is rebuilt on restore from the children's own images instead:
+/// every child created or deleted since the journal began has one (nil: it did not exist).
 struct DataTree: Sendable {
     /// ZooKeeper's `extendedTypesEnabled`: TTL nodes exist, and owners with the top byte set
     /// read as TTLs.
@@ -154,16 +160,57 @@ struct DataTree: Sendable {
             }
             return
         }
-        // The nodes go back to how they were when this journal began; the enclosing journals
-        // already hold older images of anything they care about, so they record nothing here.
+        restore(saved)
+    }
+
+    /// Images of the nodes touched since a `beginJournal`, taken from `takeJournal`.
+    struct Journal: Sendable {
+        fileprivate var images: [String: DataNode?]
+        var isEmpty: Bool { images.isEmpty }
+    }
+
+    /// Closes the innermost journal without restoring anything, and returns what undoes
+    /// everything done since its `beginJournal` (`restore`), once whatever was done after it
+    /// has been undone.
+    mutating func takeJournal() -> Journal {
+        Journal(images: journals.popLast() ?? [:])
+    }
+
+    /// Undoes what a taken journal covers.
+    mutating func restore(_ journal: Journal) {
+        restore(journal.images)
+    }
+
+    /// Puts every node back as it was when the journal began. The enclosing journals already
+    /// hold older images of anything they care about, so they record nothing here.
+    private mutating func restore(_ images: [String: DataNode?]) {
         let enclosing = journals
         journals = []
-        for (path, image) in saved { put(path, image) }
+        // The nodes' own fields (a node that stayed keeps its children set)...
+        for (path, image) in images {
+            guard var node = image else {
+                put(path, nil)
+                continue
+            }
+            if let live = nodes[path] { node.children = live.children }
+            put(path, node)
+        }
+        // ...then membership: each node created or deleted since leaves or rejoins its parent.
+        for (path, image) in images {
+            guard let (parentPath, name) = ZNodePath.split(path), !name.isEmpty else { continue }
+            modify(parentPath) { parent in
+                if image == nil { parent.children.remove(name) } else { parent.children.insert(name) }
+            }
+        }
         journals = enclosing
     }
 
-    private mutating func remember(_ path: String, _ image: DataNode?) {
+    /// Journals the first image of `path` since the innermost journal began; `keepChildren`
+    /// only for a node being deleted (see the type's comment).
+    private mutating func remember(_ path: String, _ image: DataNode?, keepChildren: Bool = false) {
         guard let innermost = journals.indices.last, journals[innermost].index(forKey: path) == nil else { return }
+        var image = image
+        if !keepChildren { image?.children = [] }
         journals[innermost][path] = .some(image)
     }
 
@@ -181,7 +228,7 @@ struct DataTree: Sendable {
     /// first image of the node when a journal is open.
     private mutating func put(_ path: String, _ node: DataNode?) {
         let old = nodes[path]
-        remember(path, old)
+        remember(path, old, keepChildren: node == nil)
         let reindex = old?.ephemeralOwner != node?.ephemeralOwner || (old == nil) != (node == nil)
         if let old {
             approximateDataSize -= path.utf8.count + old.data.count

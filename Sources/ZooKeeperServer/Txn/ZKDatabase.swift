@@ -39,6 +39,40 @@ struct ZKDatabase: Sendable {
         trialSessions = nil
     }
 
+    /// What undoes one transaction applied with `applyUndoably`: the first images of the nodes
+    /// it touched, the session entry it changed and the zxid before it.
+    struct Undo: Sendable {
+        let zxid: Int64
+        fileprivate let journal: DataTree.Journal
+        fileprivate let session: (id: Int64, timeout: Int32?)?
+        fileprivate let lastZxid: Int64
+    }
+
+    /// Applies `txn` and returns, with what it did, what undoes it. A leader applies what it
+    /// decides at once and undoes what had not committed when it stops leading (as ZooKeeper
+    /// drops its outstanding changes), so it keeps no second copy of the state.
+    mutating func applyUndoably(_ txn: Txn) -> (Outcome, Undo) {
+        let before = lastZxid
+        let session: (id: Int64, timeout: Int32?)? =
+            switch txn.body {
+            case .createSession, .closeSession: (txn.sessionId, sessions[txn.sessionId])
+            default: nil
+            }
+        tree.beginJournal()
+        let outcome = apply(txn)
+        return (outcome, Undo(zxid: txn.zxid, journal: tree.takeJournal(), session: session, lastZxid: before))
+    }
+
+    /// Undoes transactions applied with `applyUndoably`, given oldest first, with nothing
+    /// applied after them.
+    mutating func undo(_ undos: [Undo]) {
+        for undo in undos.reversed() {
+            tree.restore(undo.journal)
+            if let session = undo.session { sessions[session.id] = session.timeout }
+            lastZxid = undo.lastZxid
+        }
+    }
+
     /// What applying one transaction did: a result per op (one for a plain txn, one per part
     /// of a multi) and the events for watches, in order.
     struct Outcome: Sendable {
