@@ -19,6 +19,7 @@ public struct ZooKeeperCommand: ParsableCommand {
 
     public func run() throws {
         let logger = bootstrapServerLogging(label: "petrel.zookeeper")
+        ProcessMemory.returnLargeBlocksPromptly()
         let zooConfig: ZooKeeperConfig
         do {
             zooConfig = try ZooKeeperConfig.load(path: config, environment: processEnvironment())

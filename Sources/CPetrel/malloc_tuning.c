@@ -1,0 +1,14 @@
+#include "CPetrel.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+int petrel_set_mmap_threshold(int bytes) {
+#ifdef __GLIBC__
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+#else
+    (void)bytes;
+    return 0;
+#endif
+}
