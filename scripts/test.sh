@@ -23,3 +23,7 @@ python3 -m pytest -q Tests/Interop
 echo "==> ZooKeeper's clients (kazoo, zkCli) against a 3-node ensemble of the ZooKeeper-only binary (petrel-zookeeper)"
 PETREL_ZOOKEEPER_BIN="$PWD/.build/debug/petrel-zookeeper" ZK_NODES=3 \
     python3 -m pytest -q Tests/Interop/test_zookeeper_kazoo.py Tests/Interop/test_zookeeper_zkcli.py
+
+echo "==> the same kazoo and zkCli files against a 3-node Apache ZooKeeper 3.8 ensemble (the reference)"
+ZK_TARGET=apache ZK_NODES=3 \
+    python3 -m pytest -q Tests/Interop/test_zookeeper_kazoo.py Tests/Interop/test_zookeeper_zkcli.py
