@@ -114,10 +114,13 @@ final class RequestProcessor: @unchecked Sendable {
         }
     }
 
+    /// At once under the node's event loop: the connection's first bytes may be a four-letter
+    /// word answered right away on the loop (`exclusively`), and `cons` and `mntr` count the
+    /// asking connection, as ZooKeeper's do. Otherwise queued.
     func connectionOpened(_ info: ConnectionInfo, channel: ConnectionChannel) {
-        queue.async { [self] in
-            connections[info.id] = ClientConnection(info: info, channel: channel)
-        }
+        let register: @Sendable () -> Void = { [self] in connections[info.id] = ClientConnection(info: info, channel: channel) }
+        if DispatchQueue.getSpecific(key: hierarchyKey) == true { return register() }
+        queue.async(execute: register)
     }
 
     func connectionClosed(_ info: ConnectionInfo) {
