@@ -3,6 +3,7 @@ versions, watches, ephemeral and sequential nodes, ACLs, multi, recipes and reco
 
 Runs against Petrel by default; ZK_TARGET=apache runs the same tests against Apache ZooKeeper
 3.8, the reference the expectations were checked with."""
+import random
 import threading
 import time
 import uuid
@@ -25,10 +26,21 @@ def client(hosts, timeout=10.0, **kwargs):
 
 @pytest.fixture
 def clients(zk_ensemble):
+    """Clients of one test all connect to the same member first (and fail over in the same
+    order). ZooKeeper orders reads per server only: a client on another member may read just
+    before a write that another client saw acknowledged has reached that member (measured
+    here: about 0.3 % of such immediate reads, for Apache ZooKeeper as for Petrel; `sync` is
+    the cure, and test_zookeeper_ensemble.py covers reads across members with it). Which
+    member goes first varies from test to test."""
     made = []
+    members = zk_ensemble.hosts.split(",")
+    first = random.randrange(len(members))
+    ordered = ",".join(members[first:] + members[:first])
 
     def make(hosts=None, **kwargs):
-        zk = client(hosts or zk_ensemble.hosts, **kwargs)
+        if hosts is None:
+            hosts, kwargs = ordered, {"randomize_hosts": False, **kwargs}
+        zk = client(hosts, **kwargs)
         made.append(zk)
         return zk
 
