@@ -108,51 +108,57 @@ struct ZKWorkload {
         }
     }
 
-    /// One client write against `store`: a session opened or closed, a multi (prepared part by
-    /// part on a trial, as the server does; a refused one is logged as an error txn), or a
-    /// single operation (a refused one logged as an error txn).
+    /// One client write against `store` (see `write`), logged and applied; a single operation
+    /// prepared against the state must apply (a refused one is logged as its error txn).
     mutating func step(_ store: ZKStore) throws {
+        let (session, body) = write(store.database)
+        let outcome = try store.commit(body, session: session)
+        switch body {
+        case .createSession, .closeSession, .multi: return
+        default: break
+        }
+        if case .failed(let code)? = outcome.results.first, code != ErrorCode(rawValue: { if case .error(let c) = body { c } else { 0 } }()) {
+            Issue.record("a prepared \(body) failed with \(code)")
+        }
+    }
+
+    /// One client write decided against `database`: a session opened or closed, a multi
+    /// (prepared part by part on a trial of the database, as the server does; a refused one
+    /// becomes an error txn), or a single operation (likewise).
+    mutating func write(_ database: ZKDatabase) -> (session: Int64, body: TxnBody) {
+        var database = database
         let roll = Int.random(in: 0..<100, using: &rng)
         if roll < 4 || sessions.isEmpty {
             let session = nextSession
             nextSession += 1
             sessions.append(session)
-            try store.commit(.createSession(timeout: 30_000), session: session)
-        } else if roll < 7 {
-            let session = sessions.remove(at: Int.random(in: 0..<sessions.count, using: &rng))
-            try store.commit(.closeSession, session: session)
-        } else if roll < 20 {
-            // A multi, prepared part by part on a trial of the database as the server does.
-            let session = pick(sessions) ?? 0
+            return (session, .createSession(timeout: 30_000))
+        }
+        if roll < 7 {
+            return (sessions.remove(at: Int.random(in: 0..<sessions.count, using: &rng)), .closeSession)
+        }
+        let session = pick(sessions) ?? 0
+        if roll < 20 {
             var parts: [TxnBody] = []
-            var failure: ErrorCode?
-            store.database.beginTrial()
+            database.beginTrial()
+            defer { database.endTrial() }
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
                 do throws(ErrorCode) {
-                    var body = try operation(store.database.tree, session: session, extendedTypes: true)
+                    var body = try operation(database.tree, session: session, extendedTypes: true)
                     if case .setACL = body { body = .check(path: "/", version: 0) }
-                    let trial = Txn(sessionId: session, cxid: 0, zxid: store.database.lastZxid + 1, time: 0, body: body)
-                    if case .failed(let code)? = store.database.apply(trial).results.first { throw code }
+                    let trial = Txn(sessionId: session, cxid: 0, zxid: database.lastZxid + 1, time: 0, body: body)
+                    if case .failed(let code)? = database.apply(trial).results.first { throw code }
                     parts.append(body)
                 } catch {
-                    failure = error
-                    break
+                    return (session, .error(error.rawValue))
                 }
             }
-            store.database.endTrial()
-            try store.commit(failure.map { .error($0.rawValue) } ?? .multi(parts), session: session)
-        } else {
-            let session = pick(sessions) ?? 0
-            let body: TxnBody
-            do throws(ErrorCode) {
-                body = try operation(store.database.tree, session: session, extendedTypes: true)
-            } catch {
-                body = .error(error.rawValue)
-            }
-            let outcome = try store.commit(body, session: session)
-            if case .failed(let code)? = outcome.results.first, code != ErrorCode(rawValue: { if case .error(let c) = body { c } else { 0 } }()) {
-                Issue.record("a prepared \(body) failed with \(code)")
-            }
+            return (session, .multi(parts))
+        }
+        do throws(ErrorCode) {
+            return (session, try operation(database.tree, session: session, extendedTypes: true))
+        } catch {
+            return (session, .error(error.rawValue))
         }
     }
 }

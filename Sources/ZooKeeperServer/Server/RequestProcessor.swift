@@ -94,9 +94,13 @@ final class RequestProcessor: @unchecked Sendable {
     /// cannot wait for the loop it runs on), otherwise on `queue`, waiting. Only for brief,
     /// non-blocking work (the four-letter words).
     func exclusively<T>(_ body: () -> T) -> T {
-        if DispatchQueue.getSpecific(key: hierarchyKey) == true { return body() }
+        if runsUnderQueue { return body() }
         return queue.sync(execute: body)
     }
+
+    /// Whether the caller runs under `queue`'s hierarchy (the node's event loop), so it has the
+    /// processor to itself already.
+    private var runsUnderQueue: Bool { DispatchQueue.getSpecific(key: hierarchyKey) == true }
 
     func start() {
         queue.async { [self] in
@@ -119,7 +123,7 @@ final class RequestProcessor: @unchecked Sendable {
     /// asking connection, as ZooKeeper's do. Otherwise queued.
     func connectionOpened(_ info: ConnectionInfo, channel: ConnectionChannel) {
         let register: @Sendable () -> Void = { [self] in connections[info.id] = ClientConnection(info: info, channel: channel) }
-        if DispatchQueue.getSpecific(key: hierarchyKey) == true { return register() }
+        if runsUnderQueue { return register() }
         queue.async(execute: register)
     }
 

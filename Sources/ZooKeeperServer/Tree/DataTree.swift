@@ -166,7 +166,6 @@ struct DataTree: Sendable {
     /// Images of the nodes touched since a `beginJournal`, taken from `takeJournal`.
     struct Journal: Sendable {
         fileprivate var images: [String: DataNode?]
-        var isEmpty: Bool { images.isEmpty }
     }
 
     /// Closes the innermost journal without restoring anything, and returns what undoes
