@@ -28,10 +28,10 @@ def client(hosts, timeout=10.0, **kwargs):
 def clients(zk_ensemble):
     """Clients of one test all connect to the same member first (and fail over in the same
     order). ZooKeeper orders reads per server only: a client on another member may read just
-    before a write that another client saw acknowledged has reached that member (measured
-    here: about 0.3 % of such immediate reads, for Apache ZooKeeper as for Petrel; `sync` is
-    the cure, and test_zookeeper_ensemble.py covers reads across members with it). Which
-    member goes first varies from test to test."""
+    before a write that another client saw acknowledged has reached that member (for Apache
+    ZooKeeper as for Petrel: Benchmarks/zookeeper/zk_probe.py stale counts them; `sync` is the
+    cure, and test_zookeeper_ensemble.py covers reads across members with it). Which member
+    goes first varies from test to test."""
     made = []
     members = zk_ensemble.hosts.split(",")
     first = random.randrange(len(members))

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Two probes of a 3-node ensemble, Petrel's beside Apache ZooKeeper 3.8's, in one run:
+
+- latency: a raw-socket client (no client library in the way) sets one 100-byte znode
+  --count times, one request at a time, through a follower and then through the leader;
+  prints p50/p90/p99 latency, the rate, and the CPU time all three server processes spent
+  per write (from /proc);
+- stale: two kazoo clients on different members; one creates a znode, the other asks for it
+  at once, --count times per pairing (follower→follower, leader→follower, follower→leader);
+  prints how many of those reads did not see the acknowledged create yet (ZooKeeper orders
+  reads per server only; `sync` is the cure).
+
+Usage: python3 Benchmarks/zookeeper/zk_probe.py latency|stale [--count 3000]
+       [--targets petrel,apache] [--petrel-zookeeper .build/release/petrel-zookeeper]
+"""
+import argparse
+import os
+import pathlib
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "Tests" / "Interop"))
+from zookeeper_nodes import Ensemble  # noqa: E402
+
+
+def string(value: bytes) -> bytes:
+    return struct.pack(">i", len(value)) + value
+
+
+def framed(body: bytes) -> bytes:
+    return struct.pack(">i", len(body)) + body
+
+
+def read_exactly(sock, count):
+    buffer = b""
+    while len(buffer) < count:
+        chunk = sock.recv(count - len(buffer))
+        if not chunk:
+            raise EOFError("the server closed the connection")
+        buffer += chunk
+    return buffer
+
+
+class RawClient:
+    """Connect handshake, then requests one at a time (ZooKeeper's framing, jute records)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(framed(struct.pack(">iqiq", 0, 0, 30000, 0) + string(b"\0" * 16) + b"\0"))
+        self.response()
+        self.xid = 1
+
+    def response(self):
+        size, = struct.unpack(">i", read_exactly(self.sock, 4))
+        return read_exactly(self.sock, size)
+
+    def call(self, op, record):
+        self.sock.sendall(framed(struct.pack(">ii", self.xid, op) + record))
+        self.xid += 1
+        error, = struct.unpack(">i", self.response()[12:16])
+        if error:
+            raise RuntimeError(f"op {op} failed with ZooKeeper error {error}")
+
+    def create(self, path):
+        acl = struct.pack(">ii", 1, 31) + string(b"world") + string(b"anyone")
+        self.call(1, string(path) + string(b"") + acl + struct.pack(">i", 0))
+
+    def set_data(self, path, data):
+        self.call(5, string(path) + string(data) + struct.pack(">i", -1))
+
+
+def cpu_seconds(nodes):
+    total = 0
+    for node in nodes:
+        fields = pathlib.Path(f"/proc/{node.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def latency(ensemble, kind, count):
+    leader = ensemble.leader()
+    follower = ensemble.followers()[0]
+    for name, node in (("follower", follower), ("leader", leader)):
+        client = RawClient(node.port)
+        path = f"/probe-{name}".encode()
+        client.create(path)
+        for _ in range(200):  # warm-up (the JVM's JIT too)
+            client.set_data(path, b"x" * 100)
+        spent = cpu_seconds(ensemble.nodes)
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            client.set_data(path, b"x" * 100)
+            times.append(time.perf_counter() - started)
+        spent = cpu_seconds(ensemble.nodes) - spent
+        client.sock.close()
+        times.sort()
+        p50, p90, p99 = (times[int(len(times) * q)] * 1e3 for q in (0.5, 0.9, 0.99))
+        print(f"| {kind} | {name} | {p50:.2f} | {p90:.2f} | {p99:.2f} | {count / sum(times):,.0f} | {spent / count * 1e6:,.0f} |",
+              flush=True)
+
+
+def stale(ensemble, kind, count):
+    from kazoo.client import KazooClient
+    leader = ensemble.leader()
+    first, second = ensemble.followers()
+    for writer, reader, name in ((first, second, "follower → follower"), (leader, second, "leader → follower"),
+                                 (first, leader, "follower → leader")):
+        a, b = KazooClient(hosts=writer.address), KazooClient(hosts=reader.address)
+        a.start(timeout=15)
+        b.start(timeout=15)
+        root = f"/stale-{abs(hash(name))}"
+        a.ensure_path(root)
+        missed = 0
+        for index in range(count):
+            a.create(f"{root}/n{index}", b"")
+            if b.exists(f"{root}/n{index}") is None:
+                missed += 1
+        a.stop()
+        b.stop()
+        print(f"| {kind} | {name} | {missed} of {count} |", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("probe", choices=["latency", "stale"])
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--targets", default="petrel,apache")
+    parser.add_argument("--petrel-zookeeper", default=str(REPO / ".build" / "release" / "petrel-zookeeper"))
+    args = parser.parse_args()
+    os.environ["PETREL_ZOOKEEPER_BIN"] = args.petrel_zookeeper
+    if args.probe == "latency":
+        print("| server | through | p50 ms | p90 ms | p99 ms | writes/s | server CPU µs per write |\n|---|---|---|---|---|---|---|")
+    else:
+        print("| server | writer → reader | reads that missed the write |\n|---|---|---|")
+    base = pathlib.Path(tempfile.mkdtemp(prefix="petrel-zk-probe-"))
+    for kind in args.targets.split(","):
+        ensemble = Ensemble(base / kind, size=3, kind=kind, config={"tickTime": "2000"})
+        ensemble.start()
+        try:
+            time.sleep(1)
+            (latency if args.probe == "latency" else stale)(ensemble, kind, args.count)
+        finally:
+            ensemble.stop()
+            for node in ensemble.nodes:
+                node.kill()
+
+
+if __name__ == "__main__":
+    main()
