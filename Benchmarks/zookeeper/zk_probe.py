@@ -24,54 +24,21 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
+from zk_wire import Session, buffer, create_body, string  # noqa: E402
 from zookeeper_nodes import Ensemble  # noqa: E402
 
 
-def string(value: bytes) -> bytes:
-    return struct.pack(">i", len(value)) + value
+def raw_client(port):
+    """A session over a bare socket (zk_wire's), no client library in the way."""
+    session = Session(port)
+    session.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return session
 
 
-def framed(body: bytes) -> bytes:
-    return struct.pack(">i", len(body)) + body
-
-
-def read_exactly(sock, count):
-    buffer = b""
-    while len(buffer) < count:
-        chunk = sock.recv(count - len(buffer))
-        if not chunk:
-            raise EOFError("the server closed the connection")
-        buffer += chunk
-    return buffer
-
-
-class RawClient:
-    """Connect handshake, then requests one at a time (ZooKeeper's framing, jute records)."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(framed(struct.pack(">iqiq", 0, 0, 30000, 0) + string(b"\0" * 16) + b"\0"))
-        self.response()
-        self.xid = 1
-
-    def response(self):
-        size, = struct.unpack(">i", read_exactly(self.sock, 4))
-        return read_exactly(self.sock, size)
-
-    def call(self, op, record):
-        self.sock.sendall(framed(struct.pack(">ii", self.xid, op) + record))
-        self.xid += 1
-        error, = struct.unpack(">i", self.response()[12:16])
-        if error:
-            raise RuntimeError(f"op {op} failed with ZooKeeper error {error}")
-
-    def create(self, path):
-        acl = struct.pack(">ii", 1, 31) + string(b"world") + string(b"anyone")
-        self.call(1, string(path) + string(b"") + acl + struct.pack(">i", 0))
-
-    def set_data(self, path, data):
-        self.call(5, string(path) + string(data) + struct.pack(">i", -1))
+def call(session, op, body):
+    error = session.call(op, body)[2]
+    if error:
+        raise RuntimeError(f"{op} failed with ZooKeeper error {error}")
 
 
 def cpu_seconds(nodes):
@@ -86,16 +53,17 @@ def latency(ensemble, kind, count):
     leader = ensemble.leader()
     follower = ensemble.followers()[0]
     for name, node in (("follower", follower), ("leader", leader)):
-        client = RawClient(node.port)
-        path = f"/probe-{name}".encode()
-        client.create(path)
+        client = raw_client(node.port)
+        path = f"/probe-{name}"
+        call(client, "create", create_body(path))
+        set_data = string(path) + buffer(b"x" * 100) + struct.pack(">i", -1)
         for _ in range(200):  # warm-up (the JVM's JIT too)
-            client.set_data(path, b"x" * 100)
+            call(client, "setData", set_data)
         spent = cpu_seconds(ensemble.nodes)
         times = []
         for _ in range(count):
             started = time.perf_counter()
-            client.set_data(path, b"x" * 100)
+            call(client, "setData", set_data)
             times.append(time.perf_counter() - started)
         spent = cpu_seconds(ensemble.nodes) - spent
         client.sock.close()
