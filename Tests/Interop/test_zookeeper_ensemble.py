@@ -501,6 +501,47 @@ def test_minority_refuses_writes_until_a_second_node_returns(own, clients):
     assert zk.exists(f"{base}/accepted") is not None
 
 
+def test_leader_cut_off_with_writes_in_flight_drops_them_when_the_others_move_on(own, clients):
+    """A leader takes writes it can no longer commit (both followers gone), steps down, and is
+    frozen while the followers come back and elect a leader among themselves, which never saw
+    those writes. When the old leader returns, it must hold exactly the others' tree: the
+    writes it took are gone there too (Petrel's leader applies writes before they commit and
+    undoes the uncommitted ones when it stops leading), the acknowledged ones are all there."""
+    ensemble = own(3)
+    leader = ensemble.leader()
+    followers = ensemble.followers()
+    zk = clients(leader.address, timeout=10.0)
+    base = fresh_path(zk)
+    zk.create(f"{base}/kept", b"acked")
+    for node in followers:
+        node.kill()
+    pending = [zk.create_async(f"{base}/w{index}", b"") for index in range(20)]
+    pending.append(zk.set_async(f"{base}/kept", b"changed"))
+    pending.append(zk.create_async(f"{base}/kept/child", b""))
+    for request in pending:
+        with pytest.raises(UNKNOWN_OUTCOME + (KazooException,)):
+            request.get(timeout=30)
+    wait_for(lambda: leader.mode() is None, timeout=30, what="the cut-off leader to stop serving")
+    leader.process.send_signal(signal.SIGSTOP)
+    try:
+        for node in followers:
+            node.start(wait=False)
+        wait_for(lambda: any(node.mode() == "leader" for node in followers), timeout=60, what="a leader among the others")
+        writer = clients(",".join(node.address for node in followers), timeout=10.0)
+        writer.create(f"{base}/after", b"")
+    finally:
+        leader.process.send_signal(signal.SIGCONT)
+    views = {}
+    for node in ensemble.nodes:
+        wait_for(lambda: node.mode() in ("leader", "follower"), timeout=60, what=f"node {node.id} to serve")
+        reader = clients(node.address, timeout=10.0)
+        reader.sync(base)
+        data, stat = reader.get(f"{base}/kept")
+        views[node.id] = (sorted(reader.get_children(base)), data, stat.version, stat.cversion, reader.get_children(f"{base}/kept"))
+    assert views[leader.id] == (["after", "kept"], b"acked", 0, 0, []), f"the old leader kept writes that never committed: {views}"
+    assert len(set(map(repr, views.values()))) == 1, f"members disagree: {views}"
+
+
 def test_five_nodes_lose_two_including_the_leader_and_keep_writing(own, clients):
     ensemble = own(5)
     leader = ensemble.leader()
