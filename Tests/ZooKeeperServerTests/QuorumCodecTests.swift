@@ -54,21 +54,26 @@ import Wire
             try QuorumCodec.bodyLength(prefix: UInt32(Int32.max))
         }
         #expect(throws: WireError.self) { try QuorumCodec.bodyLength(prefix: 0xFFFF_FFFF) }
-        #expect(throws: WireError.unsupportedVersion(message: "quorum frame", version: 2)) {
-            try QuorumCodec.decode(body: [2, 0, 0, 0, 0, 0, 0, 0, 0, 3])
+        let version = QuorumCodec.version
+        // Version 1 (before the leader's durable point) and anything newer are refused.
+        for other: UInt8 in [1, version + 1] {
+            #expect(throws: WireError.unsupportedVersion(message: "quorum frame", version: Int16(other))) {
+                try QuorumCodec.decode(body: [other, 0, 0, 0, 0, 0, 0, 0, 0, 3])
+            }
         }
-        #expect(throws: WireError.invalidValue(field: "quorum frame type", detail: "99")) { try QuorumCodec.decode(body: [1, 99]) }
-        // A propose claiming a billion entries in a 30-byte frame.
+        #expect(throws: WireError.invalidValue(field: "quorum frame type", detail: "99")) { try QuorumCodec.decode(body: [version, 99]) }
+        // A propose claiming a billion entries in a 38-byte frame.
         var writer = ByteWriter()
-        for byte: UInt8 in [1, 5] { writer.writeUInt8(byte) }
+        for byte: UInt8 in [version, 5] { writer.writeUInt8(byte) }
         writer.writeUInt32(1)
+        writer.writeInt64(0)
         writer.writeInt64(0)
         writer.writeInt64(0)
         writer.writeInt32(1_000_000_000)
         #expect(throws: WireError.lengthTooLarge(1_000_000_000, limit: 0)) { try QuorumCodec.decode(body: writer.bytes[...]) }
         // A negative zxid is not a zxid.
         var negative = ByteWriter()
-        for byte: UInt8 in [1, 6] { negative.writeUInt8(byte) }
+        for byte: UInt8 in [version, 6] { negative.writeUInt8(byte) }
         negative.writeUInt32(1)
         negative.writeInt64(-1)
         #expect(throws: WireError.invalidValue(field: "zxid", detail: "-1")) { try QuorumCodec.decode(body: negative.bytes[...]) }

@@ -388,7 +388,7 @@ extension QuorumMessage {
         case .followerInfo(let epoch, let lastZxid): "info e\(epoch) \(lastZxid)"
         case .sync(let epoch, let plan):
             "sync e\(epoch) trunc \(plan.truncateTo?.description ?? "-") snap \(plan.snapshot?.zxid.description ?? "-") prev \(plan.prevZxid) +\(plan.entries.count) c \(plan.commitZxid)"
-        case .propose(let epoch, let prev, let entries, let commit): "propose e\(epoch) prev \(prev) +\(entries.count) c \(commit)"
+        case .propose(let epoch, let prev, let entries, let commit, let durable): "propose e\(epoch) prev \(prev) +\(entries.count) c \(commit) d \(durable)"
         case .ack(let epoch, let zxid): "ack e\(epoch) \(zxid)"
         case .syncRequest(let epoch, let token): "sync? e\(epoch) #\(token)"
         case .syncReply(let epoch, let token, let zxid): "synced e\(epoch) #\(token) \(zxid)"

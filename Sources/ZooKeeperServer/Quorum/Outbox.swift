@@ -3,7 +3,7 @@
 ///
 /// - a proposal (or heartbeat) that continues the previous one to the same peer — its
 ///   `prevZxid` is where that one's entries end, same epoch — joins it: one message with both
-///   entry lists and the later commit point;
+///   entry lists and the later commit and durable points;
 /// - an acknowledgement right after another of the same epoch replaces it (they are
 ///   cumulative: the later zxid says all the earlier one did).
 ///
@@ -36,9 +36,11 @@ struct Outbox {
     /// The one message equivalent to `first` then `second`, if there is one.
     static func merge(_ first: QuorumMessage, _ second: QuorumMessage) -> QuorumMessage? {
         switch (first, second) {
-        case (.propose(let epoch, let prev, let entries, let commit), .propose(let nextEpoch, let nextPrev, let more, let nextCommit)):
+        case (.propose(let epoch, let prev, let entries, let commit, let durable), .propose(let nextEpoch, let nextPrev, let more, let nextCommit, let nextDurable)):
             guard epoch == nextEpoch, nextPrev == (entries.last?.zxid ?? prev) else { return nil }
-            return .propose(epoch: epoch, prevZxid: prev, entries: entries + more, commitZxid: max(commit, nextCommit))
+            return .propose(
+                epoch: epoch, prevZxid: prev, entries: entries + more, commitZxid: max(commit, nextCommit),
+                durableZxid: max(durable, nextDurable))
         case (.ack(let epoch, let zxid), .ack(let nextEpoch, let nextZxid)):
             guard epoch == nextEpoch else { return nil }
             return .ack(epoch: epoch, zxid: max(zxid, nextZxid))

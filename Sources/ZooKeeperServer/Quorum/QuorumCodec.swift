@@ -12,14 +12,15 @@ enum QuorumFrame: Sendable, Equatable {
 ///     int32 length N | uint8 version | uint8 type | body (N - 2 bytes)
 ///
 /// big-endian, with zxids as int64, epochs as uint32, byte strings and lists as an int32
-/// count then the items, an entry as zxid | int32 length | payload. `version` is 1; a node
-/// refuses a frame of a version it does not know, so a later version is introduced by
-/// having `hello` advertise it first. The frames are the same on both ports; which port a
+/// count then the items, an entry as zxid | int32 length | payload. `version` is 2 (1 lacked the
+/// leader's durable point in `propose`); a node refuses a frame of a version it does not know,
+/// so members of different versions never misread each other, and a later version could be
+/// introduced by having `hello` advertise it first. The frames are the same on both ports; which port a
 /// message belongs on is `QuorumMessage.channel`, and a listener refuses the other port's
 /// messages (`channel(ofBody:)`). Every length is checked against what remains and
 /// against `maxFrame` before anything is allocated; decoding never traps.
 enum QuorumCodec {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
     /// Large enough for a SNAP of a big tree in one frame (a later version may stream it).
     static let maxFrame = 512 << 20
 
@@ -80,11 +81,12 @@ enum QuorumCodec {
             writer.writeInt64(plan.prevZxid.value)
             writer.writeInt64(plan.commitZxid.value)
             writeEntries(plan.entries, into: &writer)
-        case .propose(let epoch, let prevZxid, let entries, let commitZxid):
+        case .propose(let epoch, let prevZxid, let entries, let commitZxid, let durableZxid):
             writer.writeUInt8(Kind.propose.rawValue)
             writer.writeUInt32(epoch)
             writer.writeInt64(prevZxid.value)
             writer.writeInt64(commitZxid.value)
+            writer.writeInt64(durableZxid.value)
             writeEntries(entries, into: &writer)
         case .ack(let epoch, let zxid):
             writer.writeUInt8(Kind.ack.rawValue)
@@ -175,7 +177,8 @@ enum QuorumCodec {
             let epoch = try reader.readUInt32()
             let prev = try readZxid(&reader)
             let commit = try readZxid(&reader)
-            frame = .message(.propose(epoch: epoch, prevZxid: prev, entries: try readEntries(&reader), commitZxid: commit))
+            let durable = try readZxid(&reader)
+            frame = .message(.propose(epoch: epoch, prevZxid: prev, entries: try readEntries(&reader), commitZxid: commit, durableZxid: durable))
         case .ack:
             frame = .message(.ack(epoch: try reader.readUInt32(), zxid: try readZxid(&reader)))
         case .syncRequest:

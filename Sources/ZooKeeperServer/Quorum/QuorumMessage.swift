@@ -21,9 +21,10 @@ enum QuorumMessage: Sendable, Equatable {
     case followerInfo(epoch: UInt32, lastZxid: Zxid)
     /// Leader → follower: the answer to `followerInfo` (DIFF / TRUNC / SNAP).
     case sync(epoch: UInt32, SyncPlan)
-    /// Leader → followers: new entries following `prevZxid`, and the leader's commit point.
-    /// With no entries it is the heartbeat.
-    case propose(epoch: UInt32, prevZxid: Zxid, entries: [QuorumEntry], commitZxid: Zxid)
+    /// Leader → followers: new entries following `prevZxid`, the leader's commit point, and
+    /// how far the leader holds its own log durably (zero until it has recorded its epoch; see
+    /// `QuorumPeer.followerCommit`). With no entries it is the heartbeat.
+    case propose(epoch: UInt32, prevZxid: Zxid, entries: [QuorumEntry], commitZxid: Zxid, durableZxid: Zxid = .zero)
     /// Follower → leader: "I hold your log durably up to `zxid`" (cumulative; also the
     /// heartbeat's answer).
     case ack(epoch: UInt32, zxid: Zxid)
@@ -49,7 +50,7 @@ enum QuorumMessage: Sendable, Equatable {
     var epoch: UInt32? {
         switch self {
         case .voteRequest(let epoch, _, _), .voteReply(let epoch, _), .followerInfo(let epoch, _), .sync(let epoch, _),
-            .propose(let epoch, _, _, _), .ack(let epoch, _), .syncRequest(let epoch, _), .syncReply(let epoch, _, _):
+            .propose(let epoch, _, _, _, _), .ack(let epoch, _), .syncRequest(let epoch, _), .syncReply(let epoch, _, _):
             epoch
         case .forward, .preVoteRequest, .preVoteReply: nil
         }

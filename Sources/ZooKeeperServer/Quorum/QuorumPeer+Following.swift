@@ -25,8 +25,14 @@ extension QuorumPeer {
         return follower
     }
 
-    mutating func followerHandlePropose(from peer: PeerID, prevZxid: Zxid, entries: [QuorumEntry], commit: Zxid) {
-        guard let follower = follow(peer) else { return }
+    mutating func followerHandlePropose(from peer: PeerID, prevZxid: Zxid, entries: [QuorumEntry], commit: Zxid, leaderDurable: Zxid) {
+        guard var follower = follow(peer) else { return }
+        if leaderDurable > follower.leaderDurable {
+            // It speaks of the leader's log, of which ours is (or becomes, once synchronised)
+            // a prefix: worth keeping before the check below.
+            follower.leaderDurable = leaderDurable
+            state = .follower(follower)
+        }
         guard follower.synced, prevZxid <= log.lastZxid else {
             askToSync()
             return
@@ -107,10 +113,18 @@ extension QuorumPeer {
         send(leader, .ack(epoch: epoch, zxid: durableZxid))
     }
 
-    /// Commits up to the leader's commit point, as far as our log (a prefix of its) reaches.
+    /// Commits up to the leader's commit point, as far as our log (a prefix of its) reaches;
+    /// where the leader and this node are a majority, also what both hold durably. That is
+    /// the leader's own rule (`leaderMaybeCommit`) applied here, with the same conditions:
+    /// this node counts only once it has recorded the epoch (as for its acknowledgement), the
+    /// leader only once it has (`durablePointToAnnounce`).
     mutating func followerCommit(_ leaderCommit: Zxid) {
         guard case .follower(var follower) = state, follower.synced else { return }
-        advanceCommit(to: min(leaderCommit, log.lastZxid))
+        var target = leaderCommit
+        if followersCommitWithLeader, persistent.currentEpoch == epoch {
+            target = max(target, min(follower.leaderDurable, durableZxid))
+        }
+        advanceCommit(to: min(target, log.lastZxid))
         var done: [UInt64] = []
         follower.syncs.removeAll { sync in
             guard let target = sync.target, target <= commitZxid else { return false }

@@ -53,8 +53,8 @@ extension QuorumPeer {
         case .ack(_, let zxid): leaderHandleAck(from: peer, zxid: zxid)
         case .syncRequest(_, let token): leaderHandleSyncRequest(from: peer, token: token)
         case .sync(_, let plan): followerHandleSync(from: peer, plan)
-        case .propose(_, let prevZxid, let entries, let commit):
-            followerHandlePropose(from: peer, prevZxid: prevZxid, entries: entries, commit: commit)
+        case .propose(_, let prevZxid, let entries, let commit, let durable):
+            followerHandlePropose(from: peer, prevZxid: prevZxid, entries: entries, commit: commit, leaderDurable: durable)
         case .syncReply(_, let token, let zxid): followerHandleSyncReply(from: peer, token: token, zxid: zxid)
         case .forward, .preVoteRequest, .preVoteReply: break
         }
@@ -121,7 +121,7 @@ extension QuorumPeer {
         let entry = QuorumEntry(zxid: zxid, payload: make(zxid))
         appendToLog([entry])
         for peer in others {
-            send(peer, .propose(epoch: epoch, prevZxid: last, entries: [entry], commitZxid: commitZxid))
+            send(peer, .propose(epoch: epoch, prevZxid: last, entries: [entry], commitZxid: commitZxid, durableZxid: durablePointToAnnounce))
         }
         leaderMaybeCommit()
         return (zxid, takeEffects())

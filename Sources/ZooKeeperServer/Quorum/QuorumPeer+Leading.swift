@@ -21,10 +21,24 @@ extension QuorumPeer {
         }
     }
 
+    /// An empty proposal to every follower: the commit point, and the durable point it
+    /// records as announced.
     mutating func broadcastHeartbeat() {
+        let durable = durablePointToAnnounce
         for peer in others {
-            send(peer, .propose(epoch: epoch, prevZxid: log.lastZxid, entries: [], commitZxid: commitZxid))
+            send(peer, .propose(epoch: epoch, prevZxid: log.lastZxid, entries: [], commitZxid: commitZxid, durableZxid: durable))
         }
+        if case .leader(var leader) = state {
+            leader.announcedDurable = durable
+            state = .leader(leader)
+        }
+    }
+
+    /// After an fsync: followers that commit with the leader (`followersCommitWithLeader`)
+    /// hear at once how far it now holds its log.
+    mutating func leaderAnnounceDurable() {
+        guard followersCommitWithLeader, case .leader(let leader) = state, durablePointToAnnounce > leader.announcedDurable else { return }
+        broadcastHeartbeat()
     }
 
     /// Notes that `peer` is alive (for the lease); false when this node is not leading.
@@ -86,7 +100,10 @@ extension QuorumPeer {
         let before = commitZxid
         let mark = effects.count
         advanceCommit(to: min(reached[quorum - 1], durableZxid))
-        if commitZxid > before {
+        // Followers that commit with the leader need no word when they have heard its
+        // durable point this far: each commits once it holds the entries itself.
+        let followersKnow = followersCommitWithLeader && leader.announcedDurable >= commitZxid
+        if commitZxid > before && !followersKnow {
             // Followers learn the new commit point now, ahead of this node's own commit (which
             // releases replies), rather than at the next heartbeat: a client that wrote through
             // one member then reads its write at another, as ZooKeeper's leader sends COMMIT
@@ -94,6 +111,7 @@ extension QuorumPeer {
             let committed = effects[mark...]
             effects.removeSubrange(mark...)
             broadcastHeartbeat()
+            leader.announcedDurable = durablePointToAnnounce
             effects += committed
         }
         var done: [(from: PeerID, token: UInt64, target: Zxid)] = []

@@ -61,8 +61,12 @@ extension QuorumPeer {
             epochPending = nil
         }
         switch state {
-        case .leader: leaderMaybeCommit()
-        case .follower: followerSendAck()
+        case .leader:
+            leaderMaybeCommit()
+            leaderAnnounceDurable()
+        case .follower:
+            followerSendAck()
+            followerCommit(commitZxid)
         case .candidate: break
         }
     }
@@ -92,6 +96,7 @@ extension QuorumPeer {
         follower.caughtUp = false
         follower.syncs = []
         follower.infoSent = nil
+        follower.leaderDurable = .zero
         state = .follower(follower)
         setRole(.looking)
         if !keepTimer { resetElectionDeadline() }

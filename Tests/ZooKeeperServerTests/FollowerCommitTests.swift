@@ -1,0 +1,121 @@
+import Testing
+
+@testable import ZooKeeperServer
+
+/// A follower of a three-member ensemble commits what it and the leader hold durably, without
+/// waiting for the leader's commit point (`QuorumPeer.followerCommit`); in larger ensembles,
+/// and before either side has recorded the epoch, it waits as before.
+@Suite struct FollowerCommitTests {
+    static func peer(_ id: PeerID, members: [PeerID], epoch: UInt32, currentEpoch: UInt32, log: [QuorumEntry] = []) -> QuorumPeer {
+        QuorumPeer(
+            id: id, members: members, persistent: QuorumPersistentState(acceptedEpoch: epoch, votedFor: nil, currentEpoch: currentEpoch),
+            snapshot: nil, log: log, seed: 7)
+    }
+
+    /// An established leader of an empty log in `members` (all of them voted).
+    static func leader(of members: [PeerID]) -> QuorumPeer {
+        var leader = peer(1, members: members, epoch: 1, currentEpoch: 1)
+        QuorumPeerTests.elect(&leader, votes: Array(members.dropFirst()))
+        for other in members.dropFirst() { _ = leader.receive(.ack(epoch: leader.epoch, zxid: .zero), from: other) }
+        return leader
+    }
+
+    static func write(of effects: [QuorumEffect]) -> UInt64? {
+        effects.compactMap { if case .append(_, let write) = $0 { write } else { nil } }.first
+    }
+
+    static func commits(_ effects: [QuorumEffect]) -> [QuorumEntry] {
+        effects.flatMap { effect -> [QuorumEntry] in
+            guard case .commit(let entries) = effect else { return [] }
+            return entries
+        }
+    }
+
+    @Test func aFollowerOfThreeCommitsOnceItAndTheLeaderHoldTheWriteDurably() throws {
+        let members: [PeerID] = [1, 2, 3]
+        var leader = Self.leader(of: members)
+        #expect(leader.role == .leading(established: true))
+        var follower = Self.peer(2, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
+        let (proposed, leaderEffects) = leader.propose { _ in [7] }
+        let zxid = try #require(proposed)
+        let proposal = try #require(QuorumPeerTests.messages(leaderEffects, to: 2).first)
+
+        // The follower holds it durably, the leader has not said it does: not committed.
+        let appended = follower.receive(proposal, from: 1)
+        let ack = follower.persisted(write: try #require(Self.write(of: appended)))
+        #expect(Self.commits(appended + ack).isEmpty)
+        let acknowledgement = QuorumPeerTests.messages(ack, to: 1)
+        #expect(acknowledgement == [.ack(epoch: leader.epoch, zxid: zxid)])
+
+        // The leader's fsync: it tells both followers how far it holds its log, before it has
+        // heard any acknowledgement (so its commit point is still below the write).
+        let synced = leader.persisted(write: try #require(Self.write(of: leaderEffects)))
+        #expect(Self.commits(synced).isEmpty)
+        let heartbeat = QuorumMessage.propose(epoch: leader.epoch, prevZxid: zxid, entries: [], commitZxid: .zero, durableZxid: zxid)
+        #expect(QuorumPeerTests.messages(synced, to: 2) == [heartbeat])
+        #expect(QuorumPeerTests.messages(synced, to: 3) == [heartbeat])
+
+        // That is enough for the follower: it and the leader are a majority.
+        #expect(Self.commits(follower.receive(heartbeat, from: 1)) == [QuorumEntry(zxid: zxid, payload: [7])])
+        #expect(follower.commitZxid == zxid)
+
+        // The leader commits on the acknowledgement and sends no commit point: both followers
+        // have its durable point already.
+        let committed = leader.receive(try #require(acknowledgement.first), from: 2)
+        #expect(Self.commits(committed) == [QuorumEntry(zxid: zxid, payload: [7])])
+        #expect(QuorumPeerTests.messages(committed, to: 2).isEmpty && QuorumPeerTests.messages(committed, to: 3).isEmpty)
+
+        // The other follower heard the durable point first, then its own fsync commits.
+        var other = Self.peer(3, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
+        let taken = other.receive(proposal, from: 1)
+        #expect(Self.commits(other.receive(heartbeat, from: 1)).isEmpty)
+        #expect(Self.commits(other.persisted(write: try #require(Self.write(of: taken)))) == [QuorumEntry(zxid: zxid, payload: [7])])
+    }
+
+    @Test func aFollowerOfFiveWaitsForTheLeadersCommitPoint() throws {
+        let members: [PeerID] = [1, 2, 3, 4, 5]
+        var leader = Self.leader(of: members)
+        var follower = Self.peer(2, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
+        let (proposed, leaderEffects) = leader.propose { _ in [7] }
+        let zxid = try #require(proposed)
+        // The leader and one follower are no majority of five: the leader's fsync tells nobody.
+        let synced = leader.persisted(write: try #require(Self.write(of: leaderEffects)))
+        #expect(members.dropFirst().allSatisfy { QuorumPeerTests.messages(synced, to: $0).isEmpty })
+
+        // Even a durable point that says so does not let it commit by itself.
+        let appended = follower.receive(try #require(QuorumPeerTests.messages(leaderEffects, to: 2).first), from: 1)
+        _ = follower.persisted(write: try #require(Self.write(of: appended)))
+        let heartbeat = QuorumMessage.propose(epoch: leader.epoch, prevZxid: zxid, entries: [], commitZxid: .zero, durableZxid: zxid)
+        #expect(Self.commits(follower.receive(heartbeat, from: 1)).isEmpty)
+        let committed = QuorumMessage.propose(epoch: leader.epoch, prevZxid: zxid, entries: [], commitZxid: zxid, durableZxid: zxid)
+        #expect(Self.commits(follower.receive(committed, from: 1)) == [QuorumEntry(zxid: zxid, payload: [7])])
+    }
+
+    @Test func onlyMembersThatRecordedTheEpochCount() throws {
+        let members: [PeerID] = [1, 2, 3]
+        let old = (1...5).map { QuorumEntry(zxid: Zxid(epoch: 1, counter: $0), payload: [UInt8($0)]) }
+        let next = QuorumEntry(zxid: Zxid(epoch: 1, counter: 6), payload: [6])
+        // The follower holds 1:1…1:5 durably but has not recorded epoch 3 yet: its sync from
+        // the leader of epoch 3 (1:6 after them) is still being written. Until it records the
+        // epoch, its durable entries do not count, even with the leader's durable point:
+        // holding only epoch 1, it would still vote for a candidate of epoch 2 that lacks 1:5,
+        // which could then cut it (Raft's "figure 8"; the leader counts no acknowledgement
+        // before that either).
+        var syncing = Self.peer(2, members: members, epoch: 3, currentEpoch: 1, log: old)
+        let plan = SyncPlan(truncateTo: nil, snapshot: nil, prevZxid: Zxid(epoch: 1, counter: 5), entries: [next], commitZxid: .zero)
+        let taken = syncing.receive(.sync(epoch: 3, plan), from: 1)
+        let heartbeat = QuorumMessage.propose(epoch: 3, prevZxid: next.zxid, entries: [], commitZxid: .zero, durableZxid: next.zxid)
+        #expect(Self.commits(syncing.receive(heartbeat, from: 1)).isEmpty)
+        #expect(syncing.commitZxid == .zero)
+        // Once the sync is durable it records the epoch, and then it counts.
+        let durable = syncing.persisted(write: try #require(Self.write(of: taken)))
+        #expect(syncing.persistent.currentEpoch == 3)
+        #expect(Self.commits(durable) == old + [next])
+
+        // A member that has not recorded its epoch (a leader whose history is not durable
+        // yet) announces nothing durable; once it has, its whole durable log.
+        let held = QuorumEntry(zxid: Zxid(epoch: 1, counter: 1), payload: [1])
+        #expect(Self.peer(1, members: members, epoch: 2, currentEpoch: 1, log: [held]).durablePointToAnnounce == .zero)
+        #expect(Self.peer(1, members: members, epoch: 2, currentEpoch: 2, log: [held]).durablePointToAnnounce == held.zxid)
+    }
+}
