@@ -6,7 +6,7 @@ import Wire
 @Suite struct QuorumCodecTests {
     static let entries = [
         QuorumEntry(zxid: Zxid(epoch: 2, counter: 1), payload: [1, 2, 3]),
-        QuorumEntry(zxid: Zxid(epoch: 2, counter: 2), payload: []),
+        QuorumEntry(zxid: Zxid(epoch: 2, counter: 2), payload: [4]),
     ]
 
     static let frames: [QuorumFrame] = [
@@ -23,7 +23,10 @@ import Wire
                 SyncPlan(
                     truncateTo: Zxid(epoch: 1, counter: 4), snapshot: QuorumSnapshot(zxid: Zxid(epoch: 1, counter: 2), data: [9, 9]),
                     prevZxid: Zxid(epoch: 1, counter: 4), entries: entries, commitZxid: Zxid(epoch: 2, counter: 1)))),
-        .message(.propose(epoch: 7, prevZxid: Zxid(epoch: 1, counter: 4), entries: entries, commitZxid: Zxid(epoch: 1, counter: 3))),
+        .message(
+            .propose(
+                epoch: 7, prevZxid: Zxid(epoch: 1, counter: 4), entries: entries, commitZxid: Zxid(epoch: 1, counter: 3),
+                durableZxid: Zxid(epoch: 2, counter: 1))),
         .message(.ack(epoch: 7, zxid: Zxid(epoch: 2, counter: 2))),
         .message(.syncRequest(epoch: 7, token: UInt64.max)),
         .message(.syncReply(epoch: 7, token: 1, zxid: Zxid(epoch: 2, counter: 2))),
@@ -77,5 +80,19 @@ import Wire
         negative.writeUInt32(1)
         negative.writeInt64(-1)
         #expect(throws: WireError.invalidValue(field: "zxid", detail: "-1")) { try QuorumCodec.decode(body: negative.bytes[...]) }
+    }
+
+    /// Empty means "in the store's files" in memory, never on the wire: a proposal or sync
+    /// carrying an empty payload, or a SNAP without bytes, is refused whole.
+    @Test func emptyPayloadsAndSnapshotsAreRefused() throws {
+        let empty = [QuorumEntry(zxid: Zxid(epoch: 2, counter: 1), payload: [1]), QuorumEntry(zxid: Zxid(epoch: 2, counter: 2), payload: [])]
+        let propose = QuorumCodec.encode(.message(.propose(epoch: 7, prevZxid: .zero, entries: empty, commitZxid: .zero)))
+        #expect(throws: WireError.invalidValue(field: "entry payload", detail: "empty")) { try QuorumCodec.decode(body: Self.body(propose)) }
+        let diff = SyncPlan(truncateTo: nil, snapshot: nil, prevZxid: .zero, entries: empty, commitZxid: .zero)
+        let sync = QuorumCodec.encode(.message(.sync(epoch: 7, diff)))
+        #expect(throws: WireError.invalidValue(field: "entry payload", detail: "empty")) { try QuorumCodec.decode(body: Self.body(sync)) }
+        let snap = SyncPlan(truncateTo: nil, snapshot: QuorumSnapshot(zxid: Zxid(epoch: 1, counter: 9), data: []), prevZxid: Zxid(epoch: 1, counter: 9), entries: [], commitZxid: .zero)
+        let snapFrame = QuorumCodec.encode(.message(.sync(epoch: 7, snap)))
+        #expect(throws: WireError.invalidValue(field: "snapshot", detail: "empty")) { try QuorumCodec.decode(body: Self.body(snapFrame)) }
     }
 }

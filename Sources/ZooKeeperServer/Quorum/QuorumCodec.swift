@@ -168,7 +168,7 @@ enum QuorumCodec {
             let flags = try reader.readUInt8()
             if flags & ~3 != 0 { throw .invalidValue(field: "sync flags", detail: "\(flags)") }
             let cut = flags & 1 != 0 ? try readZxid(&reader) : nil
-            let snapshot = flags & 2 != 0 ? QuorumSnapshot(zxid: try readZxid(&reader), data: try readBytes(&reader)) : nil
+            let snapshot = flags & 2 != 0 ? QuorumSnapshot(zxid: try readZxid(&reader), data: try readFilledBytes(&reader, field: "snapshot")) : nil
             let prev = try readZxid(&reader)
             let commit = try readZxid(&reader)
             let plan = SyncPlan(truncateTo: cut, snapshot: snapshot, prevZxid: prev, entries: try readEntries(&reader), commitZxid: commit)
@@ -204,6 +204,16 @@ enum QuorumCodec {
         return Array(try reader.readSlice(count))
     }
 
+    /// Bytes that are never empty on the wire: in memory, an entry's empty payload or a
+    /// snapshot's empty data means "only in the store's files" (`QuorumLog.trim`,
+    /// `releaseSnapshotBytes`), and a sender fills them before sending; a peer that sends
+    /// them empty is broken, and taking them would leave this member a log it cannot apply.
+    private static func readFilledBytes(_ reader: inout ByteReader, field: String) throws(WireError) -> [UInt8] {
+        let bytes = try readBytes(&reader)
+        if bytes.isEmpty { throw .invalidValue(field: field, detail: "empty") }
+        return bytes
+    }
+
     private static func readEntries(_ reader: inout ByteReader) throws(WireError) -> [QuorumEntry] {
         let count = Int(try reader.readInt32())
         if count < 0 { throw .negativeLength(count) }
@@ -212,7 +222,7 @@ enum QuorumCodec {
         var entries: [QuorumEntry] = []
         entries.reserveCapacity(count)
         for _ in 0..<count {
-            entries.append(QuorumEntry(zxid: try readZxid(&reader), payload: try readBytes(&reader)))
+            entries.append(QuorumEntry(zxid: try readZxid(&reader), payload: try readFilledBytes(&reader, field: "entry payload")))
         }
         return entries
     }
