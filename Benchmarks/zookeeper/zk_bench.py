@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Petrel's coordination service beside Apache ZooKeeper 3.8 (Debian's package), in one run on
-this machine: the same workloads against each, one after the other.
+this machine: the same workloads against each, taking turns.
 
-For each target it starts an ensemble of --nodes nodes on loopback (1 = standalone), then
+It starts an ensemble of --nodes nodes on loopback (1 = standalone) for each target, then
+takes turns between them, workload by workload (progress and each figure on stderr):
 - kazoo (Python) creates, sets and gets --kazoo-count 100-byte znodes one at a time and with 64
   requests outstanding;
 - ZooKeeper's own Java client (Benchmarks/zookeeper/ZkBench.java, compiled here against the
@@ -31,6 +32,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 from zookeeper_nodes import APACHE_CLASSPATH, Ensemble, four_letter_word  # noqa: E402
+from zk_probe import cpu_seconds  # noqa: E402
 
 from kazoo.client import KazooClient  # noqa: E402
 
@@ -134,39 +136,75 @@ def failover_seconds(ensemble):
         zk.close()
 
 
-def measure(kind, args, classes, base):
-    ensemble = Ensemble(base / kind, size=args.nodes, kind=kind, config={"tickTime": "2000"})
-    ensemble.start()
-    row = {}
+def client_host(ensemble, nodes):
+    """Through a follower in an ensemble (writes forwarded to the leader, as most clients see it)."""
+    target = ensemble.nodes[-1]
+    if nodes > 1:
+        target = next((n for n in ensemble.nodes if "Mode: follower" in four_letter_word(n.port, "srvr")), target)
+    return target.address
+
+
+def settle(ensembles, timeout=20.0):
+    """Waits until every ensemble's processes are nearly idle (under a tenth of a core over
+    half a second), so that one target's leftover work (a JVM's collections, a background
+    snapshot) does not weigh on the next target's workload."""
+    nodes = [node for ensemble in ensembles.values() for node in ensemble.nodes if node.alive()]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu_seconds(nodes)
+        time.sleep(0.5)
+        if cpu_seconds(nodes) - before < 0.05:
+            return
+    print(f"  (the servers did not settle within {timeout:.0f} s; measuring anyway)", file=sys.stderr, flush=True)
+
+
+def measure(kinds, args, classes, base):
+    """Runs every target's ensemble at once and takes turns between them, workload by
+    workload (the first target alternating by round, each workload starting once all servers
+    are idle), so that the machine's load, which drifts over minutes on a shared host, weighs
+    on each target alike."""
+    ensembles = {}
+    rows = {kind: {} for kind in kinds}
     try:
+        for kind in kinds:
+            print(f"starting {kind} ({args.nodes} node{'s' if args.nodes > 1 else ''})", file=sys.stderr, flush=True)
+            ensembles[kind] = Ensemble(base / kind, size=args.nodes, kind=kind, config={"tickTime": "2000"}).start()
         time.sleep(1)
-        row["rss idle"] = rss_mib(ensemble.nodes)
-        # Through a follower in an ensemble (writes forwarded to the leader, as most clients see it).
-        target = ensemble.nodes[-1]
-        if args.nodes > 1:
-            target = next((n for n in ensemble.nodes if "Mode: follower" in four_letter_word(n.port, "srvr")), target)
-        hosts = target.address
-        samples = collections.defaultdict(list)
+        hosts = {}
+        for kind, ensemble in ensembles.items():
+            rows[kind]["rss idle"] = rss_mib(ensemble.nodes)
+            hosts[kind] = client_host(ensemble, args.nodes)
+        samples = {kind: collections.defaultdict(list) for kind in kinds}
         for round_ in range(args.rounds):
+            order = kinds if round_ % 2 == 0 else kinds[::-1]
             for window in (1, 64):
-                print(f"  {kind}: round {round_ + 1}/{args.rounds}, kazoo, window {window}", file=sys.stderr, flush=True)
-                for phase, value in kazoo_workload(hosts, args.kazoo_count, window, f"/kazoo{window}r{round_}").items():
-                    samples[f"kazoo {phase} w{window}"].append(value)
-                print(f"  {kind}: round {round_ + 1}/{args.rounds}, Java client, window {window}", file=sys.stderr, flush=True)
-                for phase, value in java_workload(classes, hosts, args.java_count, window, f"/java{window}r{round_}").items():
-                    samples[f"java {phase} w{window}"].append(value)
-        # The median of the rounds: single runs swing by tens of percent on a shared machine.
-        for key, values in samples.items():
-            row[key] = statistics.median(values)
-        row["rss loaded"] = rss_mib(ensemble.nodes)
+                for client in ("kazoo", "java"):
+                    for kind in order:
+                        settle(ensembles)
+                        if client == "kazoo":
+                            result = kazoo_workload(hosts[kind], args.kazoo_count, window, f"/kazoo{window}r{round_}")
+                        else:
+                            result = java_workload(classes, hosts[kind], args.java_count, window, f"/java{window}r{round_}")
+                        for phase, value in result.items():
+                            samples[kind][f"{client} {phase} w{window}"].append(value)
+                        figures = ", ".join(f"{phase} {value:,.0f}/s" for phase, value in result.items())
+                        print(f"  round {round_ + 1}/{args.rounds}, {client}, window {window}, {kind}: {figures}",
+                              file=sys.stderr, flush=True)
+        for kind in kinds:
+            # The median of the rounds: single runs swing by tens of percent on a shared machine.
+            for key, values in samples[kind].items():
+                rows[kind][key] = statistics.median(values)
+            rows[kind]["rss loaded"] = rss_mib(ensembles[kind].nodes)
         if args.nodes >= 3:
-            print(f"  {kind}: leader kill", file=sys.stderr, flush=True)
-            row["failover"] = failover_seconds(ensemble)
+            for kind in kinds:
+                print(f"  {kind}: leader kill", file=sys.stderr, flush=True)
+                rows[kind]["failover"] = failover_seconds(ensembles[kind])
     finally:
-        ensemble.stop()
-        for node in ensemble.nodes:
-            node.kill()
-    return row
+        for ensemble in ensembles.values():
+            ensemble.stop()
+            for node in ensemble.nodes:
+                node.kill()
+    return rows
 
 
 def main():
@@ -190,10 +228,7 @@ def main():
         classes.mkdir()
         subprocess.run(["javac", "-cp", APACHE_CLASSPATH, "-d", str(classes), str(pathlib.Path(__file__).with_name("ZkBench.java"))],
                        check=True)
-        rows = {}
-        for kind in args.targets.split(","):
-            print(f"measuring {kind} ({args.nodes} node{'s' if args.nodes > 1 else ''})", file=sys.stderr, flush=True)
-            rows[kind] = measure(kind, args, classes, base)
+        rows = measure(args.targets.split(","), args, classes, base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     kinds = list(rows)
