@@ -29,7 +29,7 @@ extension NetworkTests {
             let server = try startServer(handler: TestHandler(onFrame: { frame, _, reply in
                 reply(.frame(OutgoingFrame(payload: frame)))
             }, onClosed: { _ in closedHook.with { $0 += 1 } })) { $0.listenBacklog = 1024 }
-            // Warm up, so Dispatch's own descriptors (epoll, eventfd, timers) are in the baseline.
+            // Warm up: the first connection is served and closed like the rest.
             do {
                 let warm = try RawClient(port: server.boundPort)
                 try warm.sendFrame([1])
@@ -37,7 +37,9 @@ extension NetworkTests {
             }
             #expect(await eventually { server.metrics.snapshot.openConnections == 0 })
             #expect(await eventually { closedHook.current == 1 })
-            let baseline = openDescriptorCount()
+            let port = server.boundPort
+            let baseline = openSocketCount(port: port)
+            #expect(baseline == 1, "the listener alone")
 
             var clients: [RawClient] = []
             for _ in 0..<connections { clients.append(try RawClient(port: server.boundPort)) }
@@ -47,13 +49,13 @@ extension NetworkTests {
                 try client.sendFrame([7])
                 #expect(try client.readFrame() == [7])
             }
-            #expect(openDescriptorCount() >= baseline + 2 * connections)
+            #expect(openSocketCount(port: port) == baseline + 2 * connections)
             clients.removeAll()
             #expect(await eventually(timeout: .seconds(20)) { server.metrics.snapshot.openConnections == 0 })
-            #expect(await eventually(timeout: .seconds(20)) { openDescriptorCount() == baseline })
+            #expect(await eventually(timeout: .seconds(20)) { openSocketCount(port: port) == baseline })
             #expect(closedHook.current == connections + 1)
             await server.shutdown(timeout: .seconds(5))
-            #expect(await eventually { openDescriptorCount() == baseline - 1 }, "the listener is closed too")
+            #expect(await eventually { openSocketCount(port: port) == 0 }, "the listener is closed too")
         }
 
         /// With maxInFlight 4 and a handler that holds on to its replies, the server reads
