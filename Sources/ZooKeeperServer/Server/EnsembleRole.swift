@@ -1,3 +1,5 @@
+import ZooKeeperProtocol
+
 /// What the request processor is, as far as deciding writes goes.
 enum ServingMode: Sendable, Equatable {
     /// A node on its own: it decides and commits everything locally.
@@ -62,6 +64,9 @@ struct EnsembleState {
     /// Follower: sessions heard from since the last report to the leader.
     var touched: [Int64: Int32] = [:]
     var syncSessions: [UInt64: Int64] = [:]
+    /// Follower: reconnects of sessions this node has not heard of, waiting (by sync token)
+    /// until it has caught up with the leader to look again (`handleConnect`).
+    var revalidating: [UInt64: (request: ConnectRequest, context: RequestProcessor.RequestContext)] = [:]
     var nextSyncToken: UInt64 = 1
     /// Leader: what undoes the transactions applied to `database` and not yet known to have
     /// committed, oldest first; undone when leadership is lost (they may never commit).

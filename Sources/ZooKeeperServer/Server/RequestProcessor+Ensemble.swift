@@ -59,6 +59,7 @@ extension RequestProcessor: QuorumCommitterHost {
         ensemble.queues = [:]
         ensemble.pendingConnects = [:]
         ensemble.syncSessions = [:]
+        ensemble.revalidating = [:]
         ensemble.touched = [:]
         outstanding = 0
         now = MonotonicClock.milliseconds()

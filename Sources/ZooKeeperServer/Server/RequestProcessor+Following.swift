@@ -103,6 +103,10 @@ extension RequestProcessor {
 
     func followerSyncCompleted(token: UInt64) {
         queue.async { [self] in
+            if let pending = ensemble.revalidating.removeValue(forKey: token) {
+                handleConnect(pending.request, pending.context, revalidated: true)
+                return flush()
+            }
             guard let session = ensemble.syncSessions.removeValue(forKey: token), var waiting = ensemble.queues[session] else { return }
             guard let index = waiting.firstIndex(where: { $0.kind == .sync(token: token, done: false) }) else { return }
             waiting[index].kind = .sync(token: token, done: true)
@@ -116,6 +120,10 @@ extension RequestProcessor {
     func followerSyncAborted(tokens: [UInt64]) {
         queue.async { [self] in
             for token in tokens {
+                if let pending = ensemble.revalidating.removeValue(forKey: token) {
+                    finish(pending.context, .close(reason: "could not look up the session with the leader: it was lost"))
+                    continue
+                }
                 guard let session = ensemble.syncSessions.removeValue(forKey: token), let owner = sessionOwners[session],
                     let connection = connections[owner]
                 else { continue }

@@ -277,7 +277,8 @@ final class RequestProcessor: @unchecked Sendable {
 
     // MARK: Sessions
 
-    func handleConnect(_ request: ConnectRequest, _ context: RequestContext) {
+    /// `revalidated`: a follower looks again after catching up with the leader (below).
+    func handleConnect(_ request: ConnectRequest, _ context: RequestContext, revalidated: Bool = false) {
         let connection = context.connection
         if request.lastZxidSeen > database.lastZxid {
             return finish(context, .close(reason: "client has seen zxid 0x\(String(request.lastZxidSeen, radix: 16)), ours is 0x\(String(database.lastZxid, radix: 16)): it must try another server"))
@@ -300,6 +301,17 @@ final class RequestProcessor: @unchecked Sendable {
             return finish(context, .frame(Frames.connectResponse(response)), op: "SESS")
         }
         let session = request.sessionId
+        if ensemble.mode == .following, !revalidated, database.sessions[session] == nil, SessionIdentity.check(request.passwd, for: session) {
+            // The session may be younger than what this node has applied: created through
+            // another member a moment ago, whose client moved here at once. ZooKeeper's
+            // follower asks the leader to revalidate it; this one catches up with the leader
+            // (a sync) and looks again, so it refuses only what the leader no longer has.
+            let token = ensemble.nextSyncToken
+            ensemble.nextSyncToken += 1
+            ensemble.revalidating[token] = (request: request, context: context)
+            ensemble.link?.requestSync(token: token)
+            return
+        }
         guard database.sessions[session] != nil, !tracker.isClosing(session), SessionIdentity.check(request.passwd, for: session) else {
             logger.info("refusing reconnect of session 0x\(String(UInt64(bitPattern: session), radix: 16)) from \(connection.info): expired, unknown or wrong password")
             finish(context, .frame(Frames.connectResponse(.expired(readOnly: request.readOnly))), op: "SESS")
