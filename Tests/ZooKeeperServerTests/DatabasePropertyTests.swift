@@ -87,7 +87,6 @@ struct ZKWorkload {
     /// One client operation prepared against `tree` the way the server prepares it.
     mutating func operation(_ tree: DataTree, session: Int64, extendedTypes: Bool) throws(ErrorCode) -> TxnBody {
         let preparer = RequestPreparer(tree: tree, requester: Requester(sessionId: session, ids: []), extendedTypes: extendedTypes)
-        var cache = ACLCache()
         let path = path(in: tree)
         switch Int.random(in: 0..<10, using: &rng) {
         case 0...3:
@@ -96,13 +95,13 @@ struct ZKWorkload {
             let request = CreateRequest(
                 path: path, data: data(), acl: chance(80) ? ACL.openUnsafe : ACL.readUnsafe, flags: mode.rawValue,
                 ttl: mode.isTTL ? Int64.random(in: 1...100_000, using: &rng) : nil)
-            return try preparer.create(request, op: op, aclCache: &cache)
+            return try preparer.create(request, op: op)
         case 4...5:
             return try preparer.delete(DeleteRequest(path: path, version: chance(80) ? -1 : Int32.random(in: 0...2, using: &rng)))
         case 6...7:
             return try preparer.setData(SetDataRequest(path: path, data: data(), version: chance(80) ? -1 : Int32.random(in: 0...2, using: &rng)))
         case 8:
-            return try preparer.setACL(SetACLRequest(path: path, acl: chance(50) ? ACL.openUnsafe : ACL.readUnsafe, version: -1), aclCache: &cache)
+            return try preparer.setACL(SetACLRequest(path: path, acl: chance(50) ? ACL.openUnsafe : ACL.readUnsafe, version: -1))
         default:
             return try preparer.check(CheckVersionRequest(path: path, version: -1))
         }

@@ -35,9 +35,8 @@ struct RequestPreparer {
         return current &+ 1
     }
 
-    /// create, create2, createContainer, createTTL. `aclCache` shares equal ACL lists between
-    /// nodes.
-    func create(_ request: CreateRequest, op: OpCode, aclCache: inout ACLCache) throws(ErrorCode) -> TxnBody {
+    /// create, create2, createContainer, createTTL.
+    func create(_ request: CreateRequest, op: OpCode) throws(ErrorCode) -> TxnBody {
         guard let mode = CreateMode(rawValue: request.flags) else { throw .badArguments }
         let ttl = op == .createTTL ? (request.ttl ?? -1) : -1
         if mode.isTTL {
@@ -47,7 +46,7 @@ struct RequestPreparer {
             throw .badArguments
         }
         guard let (parentPath, _) = ZNodePath.split(request.path) else { throw .badArguments }
-        let acl = aclCache.intern(try ACLPolicy.fixup(request.acl, ids: requester.ids))
+        let acl = try ACLPolicy.fixup(request.acl, ids: requester.ids)
         let parent = try node(parentPath)
         if !allows(parent.acl, .create) { throw .noAuth }
         var path = request.path
@@ -95,9 +94,9 @@ struct RequestPreparer {
         return .setData(path: request.path, data: request.data, version: version)
     }
 
-    func setACL(_ request: SetACLRequest, aclCache: inout ACLCache) throws(ErrorCode) -> TxnBody {
+    func setACL(_ request: SetACLRequest) throws(ErrorCode) -> TxnBody {
         try validate(request.path)
-        let acl = aclCache.intern(try ACLPolicy.fixup(request.acl, ids: requester.ids))
+        let acl = try ACLPolicy.fixup(request.acl, ids: requester.ids)
         let target = try node(request.path)
         if !allows(target.acl, .admin) { throw .noAuth }
         let version = try Self.checkVersion(target.aversion, expected: request.version)
@@ -120,17 +119,5 @@ struct RequestPreparer {
         case .container, .ttl: return .delete(path: path)
         default: throw .badVersion
         }
-    }
-}
-
-/// Equal ACL lists share one array, so a million nodes with the open ACL hold one copy of it.
-struct ACLCache: Sendable {
-    private var lists: [[ACL]: [ACL]] = [:]
-
-    mutating func intern(_ acl: [ACL]) -> [ACL] {
-        if let shared = lists[acl] { return shared }
-        if lists.count >= 4096 { lists.removeAll(keepingCapacity: true) }
-        lists[acl] = acl
-        return acl
     }
 }

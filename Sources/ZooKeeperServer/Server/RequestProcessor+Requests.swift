@@ -50,7 +50,7 @@ extension RequestProcessor {
             finish(context, xid: xid, op: "PING")
         case .create(let create, let op):
             write(context, xid: xid, op: "CREA", prepare: { () throws(ErrorCode) -> TxnBody in
-                try self.preparer(connection).create(create, op: op, aclCache: &self.acls)
+                try self.preparer(connection).create(create, op: op)
             }) { result, writer in
                 guard case .created(let path, let stat) = result else { return }
                 if op == .create { CreateResponse(path: path).encode(into: &writer) } else { Create2Response(path: path, stat: stat).encode(into: &writer) }
@@ -63,7 +63,7 @@ extension RequestProcessor {
             }
         case .setACL(let setACL):
             write(context, xid: xid, op: "SETA", prepare: { () throws(ErrorCode) -> TxnBody in
-                try self.preparer(connection).setACL(setACL, aclCache: &self.acls)
+                try self.preparer(connection).setACL(setACL)
             }) { result, writer in
                 if case .aclSet(let stat) = result { stat.encode(into: &writer) }
             }
@@ -126,7 +126,7 @@ extension RequestProcessor {
             do throws(ErrorCode) {
                 let body: TxnBody
                 switch op {
-                case .create(let request, let code): body = try preparer(connection).create(request, op: code, aclCache: &acls)
+                case .create(let request, let code): body = try preparer(connection).create(request, op: code)
                 case .delete(let request): body = try preparer(connection).delete(request)
                 case .setData(let request): body = try preparer(connection).setData(request)
                 case .check(let request): body = try preparer(connection).check(request)

@@ -39,7 +39,6 @@ final class RequestProcessor: @unchecked Sendable {
     var nextSessionId: Int64
     /// Standalone, or this node's part in an ensemble (see `RequestProcessor+Following`).
     var ensemble = EnsembleState()
-    private var aclCache = ACLCache()
     private var superId: Id?
     var txnsSinceSnapshot = 0
     private var snapshotThreshold: Int
@@ -425,11 +424,6 @@ final class RequestProcessor: @unchecked Sendable {
 
     func preparer(_ connection: ClientConnection) -> RequestPreparer {
         RequestPreparer(tree: database.tree, requester: requester(connection), extendedTypes: config.extendedTypesEnabled)
-    }
-
-    var acls: ACLCache {
-        get { aclCache }
-        _modify { yield &aclCache }
     }
 
     /// The trial run of a multi: parts are applied (unlogged) so each is prepared against the

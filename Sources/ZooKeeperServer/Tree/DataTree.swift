@@ -32,6 +32,8 @@ struct DataTree: Sendable {
     private(set) var approximateDataSize = 0
     /// Open journals, innermost last: each maps a path to its image before that journal began.
     private var journals: [[String: DataNode?]] = []
+    /// Every node's ACL list comes from here (`ACLCache`).
+    private var aclCache = ACLCache()
 
     static let zookeeperPath = "/zookeeper"
     static let quotaPath = "/zookeeper/quota"
@@ -105,7 +107,7 @@ struct DataTree: Sendable {
             }
             parent.children.insert(name)
         }
-        let node = DataNode(data: data, acl: acl, zxid: zxid, time: time, ephemeralOwner: ephemeralOwner)
+        let node = DataNode(data: data, acl: aclCache.intern(acl), zxid: zxid, time: time, ephemeralOwner: ephemeralOwner)
         put(path, node)
         return (node.stat(extendedTypes: extendedTypes),
                 [TreeEvent(type: .nodeCreated, path: path), TreeEvent(type: .nodeChildrenChanged, path: parentPath)])
@@ -136,7 +138,7 @@ struct DataTree: Sendable {
 
     mutating func setACL(path: String, acl: [ACL], version: Int32) throws(ErrorCode) -> Stat {
         guard var node = nodes[path] else { throw .noNode }
-        node.acl = acl
+        node.acl = aclCache.intern(acl)
         node.aversion = version
         put(path, node)
         return node.stat(extendedTypes: extendedTypes)
