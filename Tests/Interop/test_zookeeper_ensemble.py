@@ -262,6 +262,39 @@ def test_client_never_sees_older_state_after_reconnecting_to_another_server(shar
         proxy.close()
 
 
+def test_a_new_session_moved_at_once_to_a_follower_that_has_not_applied_it_lives_on(shared, clients):
+    """A session is created through one follower while the other is frozen (SIGSTOP), and the
+    client, having made no request yet (so it reports no zxid seen), moves to the frozen one
+    at once. Thawed, that follower may take the connect before it has applied the session: it
+    must not call it expired but catch up with the leader first (ZooKeeper's follower has the
+    leader revalidate the session). Here the follower usually applies the session first (with
+    the lookup disabled this passed three runs of three rounds); SessionRevalidationTests
+    drives the not-yet-applied case deterministically."""
+    first, second = shared.followers()
+    for round_ in range(3):
+        proxy = Proxy(first.port)
+        try:
+            second.process.send_signal(signal.SIGSTOP)
+            try:
+                zk = clients(proxy.address, timeout=10.0)
+                states = []
+                zk.add_listener(states.append)
+                session = zk.client_id
+                proxy.upstream = ("127.0.0.1", second.port)
+                proxy.drop_all()
+                time.sleep(0.3)
+            finally:
+                second.process.send_signal(signal.SIGCONT)
+            wait_for(lambda: KazooState.CONNECTED in states or KazooState.LOST in states, timeout=20,
+                     what=f"round {round_}: the session at follower {second.id}")
+            assert KazooState.LOST not in states, f"round {round_}: the follower called a live session expired"
+            assert zk.client_id == session
+            assert zk.exists("/") is not None
+            zk.stop()
+        finally:
+            proxy.close()
+
+
 # --- leader failure ---------------------------------------------------------------------------
 
 class Writer(threading.Thread):
