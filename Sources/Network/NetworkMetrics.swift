@@ -10,6 +10,7 @@ public final class NetworkMetrics: Sendable {
     let framesWritten = Atomic<Int>(0)
     let bytesRead = Atomic<Int>(0)
     let bytesWritten = Atomic<Int>(0)
+    let writeCalls = Atomic<Int>(0)
 
     public init() {}
 
@@ -23,6 +24,8 @@ public final class NetworkMetrics: Sendable {
         public var framesWritten: Int
         public var bytesRead: Int
         public var bytesWritten: Int
+        /// System calls that put response bytes on a socket (a gather write or a `sendfile`).
+        public var writeCalls: Int
     }
 
     public var snapshot: Snapshot {
@@ -33,6 +36,7 @@ public final class NetworkMetrics: Sendable {
             framesRead: framesRead.load(ordering: .relaxed),
             framesWritten: framesWritten.load(ordering: .relaxed),
             bytesRead: bytesRead.load(ordering: .relaxed),
-            bytesWritten: bytesWritten.load(ordering: .relaxed))
+            bytesWritten: bytesWritten.load(ordering: .relaxed),
+            writeCalls: writeCalls.load(ordering: .relaxed))
     }
 }

@@ -15,6 +15,8 @@ final class NetworkThread: @unchecked Sendable {
     static let readBufferSize = 64 * 1024
 
     private var connections: [UInt64: ServerConnection] = [:]
+    /// Connections with output queued since the last flush pass (see `flushSoon`).
+    private var awaitingFlush: [ServerConnection] = []
     /// Connections whose descriptor is not closed yet (closing completes asynchronously).
     private var openSockets = 0
     private var idleTimer: (any DispatchSourceTimer)?
@@ -86,6 +88,20 @@ final class NetworkThread: @unchecked Sendable {
     }
 
     // MARK: Called by connections, on the queue
+
+    /// Writes `connection`'s queued output once the work already queued here has run, so that
+    /// replies completed together (a batch of commits, a burst of pipelined reads) leave in one
+    /// gather write instead of one system call and one segment each. The pass goes behind
+    /// every `deliver` enqueued before it; one pass serves all connections that asked.
+    func flushSoon(_ connection: ServerConnection) {
+        awaitingFlush.append(connection)
+        guard awaitingFlush.count == 1 else { return }
+        queue.async { [self] in
+            let due = awaitingFlush
+            awaitingFlush = []
+            for connection in due { connection.flushRequested() }
+        }
+    }
 
     func connectionDidClose(_ id: UInt64) {
         connections[id] = nil

@@ -23,6 +23,8 @@ struct OutboundQueue {
         var outcome: Outcome
         var bytesWritten = 0
         var framesWritten = 0
+        /// `sendmsg` and `sendfile` calls that wrote something.
+        var writeCalls = 0
     }
 
     /// At most this many buffers per gather write (Linux allows 1024).
@@ -73,6 +75,7 @@ struct OutboundQueue {
                 if written > 0 {
                     frames[head]?.regionSent += written
                     result.bytesWritten += written
+                    result.writeCalls += 1
                 } else if written == 0 {
                     result.outcome = .failed(
                         "file region (fd \(region.fd), offset \(region.offset), \(region.count) bytes) ends early: "
@@ -92,6 +95,7 @@ struct OutboundQueue {
                 } else if written > 0 {
                     advance(pieces, by: written)
                     result.bytesWritten += written
+                    result.writeCalls += 1
                 } else if let outcome = Self.outcome(ofErrno: errno, call: "sendmsg") {
                     result.outcome = outcome
                     return result

@@ -31,6 +31,8 @@ final class ServerConnection: @unchecked Sendable {
     private var unread: [UInt8] = []
     /// The last write stopped at EAGAIN: wait for writability.
     private var writeBlocked = false
+    /// A flush pass of the thread will write the queued output (`NetworkThread.flushSoon`).
+    private var flushScheduled = false
     private var lastActivity = ContinuousClock.now
     /// The first bytes of the connection while `firstWordResponder` has yet to see four of
     /// them; nil once they are handed on (or when there is no responder).
@@ -183,9 +185,7 @@ final class ServerConnection: @unchecked Sendable {
                 unread = []
             }
         }
-        // While blocked, the armed write source will call back; writing now would only
-        // meet EAGAIN again.
-        if !writeBlocked { flush() }
+        scheduleFlush()
         refresh()
     }
 
@@ -198,7 +198,24 @@ final class ServerConnection: @unchecked Sendable {
         }
         lastActivity = .now
         outbound.append(frame)
-        if !writeBlocked { flush() }
+        scheduleFlush()
+        refresh()
+    }
+
+    /// Asks the thread for a write after the work queued behind this one (more replies may be
+    /// on their way); while blocked, the armed write source calls back instead: writing now
+    /// would only meet EAGAIN again.
+    private func scheduleFlush() {
+        guard !writeBlocked, !flushScheduled, !outbound.isEmpty, phase != .closed else { return }
+        flushScheduled = true
+        thread.flushSoon(self)
+    }
+
+    /// The thread's flush pass.
+    func flushRequested() {
+        flushScheduled = false
+        guard !writeBlocked else { return }
+        flush()
         refresh()
     }
 
@@ -226,6 +243,9 @@ final class ServerConnection: @unchecked Sendable {
         }
         if result.framesWritten > 0 {
             context.metrics.framesWritten.add(result.framesWritten, ordering: .relaxed)
+        }
+        if result.writeCalls > 0 {
+            context.metrics.writeCalls.add(result.writeCalls, ordering: .relaxed)
         }
         switch result.outcome {
         case .drained: writeBlocked = false

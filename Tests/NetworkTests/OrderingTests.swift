@@ -47,6 +47,37 @@ extension NetworkTests {
             await server.shutdown(timeout: .seconds(5))
         }
 
+        /// Replies completed together leave together: one gather write for all of them, not a
+        /// system call (and a TCP segment, and a wake-up of the client) each.
+        @Test func repliesCompletedTogetherLeaveInOneWrite() async throws {
+            let held = Box<[@Sendable (Reply) -> Void]>([])
+            let handler = TestHandler { frame, _, reply in
+                // Runs on the connection's queue: every reply below is handed over before the
+                // queue gets to write any of them.
+                let batch = held.with { replies -> [@Sendable (Reply) -> Void] in
+                    replies.append { reply($0) }
+                    guard replies.count == 16 else { return [] }
+                    defer { replies = [] }
+                    return replies
+                }
+                for (index, answer) in batch.enumerated() {
+                    answer(.frame(OutgoingFrame(payload: bigEndian(UInt32(index)))))
+                }
+            }
+            let server = try startServer(handler: handler)
+            let client = try RawClient(port: server.boundPort)
+            for index in 0..<16 {
+                try client.sendFrame(bigEndian(UInt32(index)))
+            }
+            for index in 0..<16 {
+                #expect(try client.readFrame().map(uint32) == UInt32(index))
+            }
+            let metrics = server.metrics.snapshot
+            #expect(metrics.framesWritten == 16)
+            #expect(metrics.writeCalls == 1)
+            await server.shutdown(timeout: .seconds(5))
+        }
+
         @Test func noResponseRepliesKeepTheirTurn() async throws {
             let handler = TestHandler { frame, _, reply in
                 DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(Int.random(in: 0...2000))) {
