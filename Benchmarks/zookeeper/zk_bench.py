@@ -17,6 +17,9 @@ Markdown table.
 Usage: python3 Benchmarks/zookeeper/zk_bench.py [--nodes 1|3] [--petrel .build/release/petrel]
        [--petrel-zookeeper .build/release/petrel-zookeeper] [--rounds 3]
        [--targets petrel,apache] [--kazoo-count 2000] [--java-count 20000]
+       [--clients kazoo,java] [--windows 1,64]
+To see what a change does: --targets petrel,baseline --baseline <petrel-zookeeper of the
+build before it>.
 """
 import argparse
 import collections
@@ -177,8 +180,8 @@ def measure(kinds, args, classes, base):
         samples = {kind: collections.defaultdict(list) for kind in kinds}
         for round_ in range(args.rounds):
             order = kinds if round_ % 2 == 0 else kinds[::-1]
-            for window in (1, 64):
-                for client in ("kazoo", "java"):
+            for window in args.windows:
+                for client in args.clients:
                     for kind in order:
                         settle(ensembles)
                         if client == "kazoo":
@@ -218,10 +221,23 @@ def main():
     parser.add_argument("--rounds", type=int, default=1, help="run each workload this many times and report the median")
     parser.add_argument("--kazoo-count", type=int, default=2000)
     parser.add_argument("--java-count", type=int, default=20000)
+    parser.add_argument("--clients", default="kazoo,java", help="which clients' workloads to run")
+    parser.add_argument("--windows", default="1,64", help="outstanding requests per workload: 1, 64 or both")
+    parser.add_argument("--baseline", default=None,
+                        help="a petrel-zookeeper binary of another build, measured as the target `baseline` "
+                             "(--targets petrel,baseline) to see what a change does, in turns as always")
     args = parser.parse_args()
+    args.clients = [c for c in args.clients.split(",") if c]
+    args.windows = [int(w) for w in args.windows.split(",") if w]
+    if set(args.clients) - {"kazoo", "java"} or set(args.windows) - {1, 64}:
+        parser.error("--clients takes kazoo and/or java, --windows 1 and/or 64")
     os.environ["PETREL_BIN"] = args.petrel
     if args.petrel_zookeeper:
         os.environ["PETREL_ZOOKEEPER_BIN"] = args.petrel_zookeeper
+    if args.baseline:
+        os.environ["PETREL_BASELINE_BIN"] = args.baseline
+    elif "baseline" in args.targets.split(","):
+        parser.error("the target `baseline` needs --baseline BINARY")
     base = pathlib.Path(tempfile.mkdtemp(prefix="petrel-zk-bench-"))
     try:
         classes = base / "classes"
@@ -232,8 +248,9 @@ def main():
     finally:
         shutil.rmtree(base, ignore_errors=True)
     kinds = list(rows)
-    names = {"petrel": "Petrel", "apache": "Apache ZooKeeper 3.8"}
-    header = "| measure | " + " | ".join(names[k] for k in kinds) + (" | Petrel / Apache |" if len(kinds) == 2 else " |")
+    names = {"petrel": "Petrel", "apache": "Apache ZooKeeper 3.8", "baseline": "Petrel baseline"}
+    ratio_name = f"{names[kinds[0]]} / {names[kinds[1]]}" if len(kinds) == 2 else ""
+    header = "| measure | " + " | ".join(names[k] for k in kinds) + (f" | {ratio_name} |" if len(kinds) == 2 else " |")
     print(f"\n{args.nodes} node(s) on loopback; 100-byte znodes; kazoo {args.kazoo_count} and Java client {args.java_count} per phase;"
           f" median of {args.rounds} round(s)\n")
     print(header)

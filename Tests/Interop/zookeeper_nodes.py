@@ -94,6 +94,9 @@ class Node:
         if self.kind == "apache":
             return ["java", "-Xmx256m", "-cp", APACHE_CLASSPATH,
                     "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.config_path)]
+        if self.kind == "baseline":
+            # Another build of petrel-zookeeper, to compare a change with (zk_bench --baseline).
+            return [os.environ["PETREL_BASELINE_BIN"], str(self.config_path)]
         # PETREL_ZOOKEEPER_BIN: the ZooKeeper-only binary (`petrel-zookeeper CONFIG`), as the
         # ZooKeeper pods run it; otherwise `petrel zookeeper CONFIG`.
         slim = os.environ.get("PETREL_ZOOKEEPER_BIN")
