@@ -1,6 +1,6 @@
 import ZooKeeperProtocol
 
-/// The znodes: a map from path to `DataNode`, with indexes of ephemeral nodes by session and
+/// The znodes: a map from path to `DataNode` (`NodeTable`), with indexes of ephemeral nodes by session and
 /// of container and TTL nodes.
 ///
 /// A value type: copying it is O(1) (copy-on-write), which is how a snapshot gets a consistent
@@ -24,7 +24,7 @@ struct DataTree: Sendable {
     /// ZooKeeper's `extendedTypesEnabled`: TTL nodes exist, and owners with the top byte set
     /// read as TTLs.
     let extendedTypes: Bool
-    private(set) var nodes: [String: DataNode] = [:]
+    private(set) var nodes = NodeTable()
     private(set) var ephemerals: [Int64: Set<String>] = [:]
     private(set) var containers: Set<String> = []
     private(set) var ttls: Set<String> = []
@@ -54,7 +54,7 @@ struct DataTree: Sendable {
     }
 
     /// A tree rebuilt from a snapshot's nodes (indexes are derived).
-    init(extendedTypes: Bool, nodes: [String: DataNode]) {
+    init<Nodes: Sequence>(extendedTypes: Bool, nodes: Nodes) where Nodes.Element == (key: String, value: DataNode) {
         self.extendedTypes = extendedTypes
         for (path, node) in nodes { put(path, node) }
     }
@@ -98,8 +98,8 @@ struct DataTree: Sendable {
         path: String, data: [UInt8], acl: [ACL], ephemeralOwner: Int64, parentCVersion: Int32, zxid: Int64, time: Int64
     ) throws(ErrorCode) -> (Stat, [TreeEvent]) {
         guard let (parentPath, name) = ZNodePath.split(path), !name.isEmpty else { throw .badArguments }
-        guard nodes[parentPath] != nil else { throw .noNode }
-        if nodes[path] != nil { throw .nodeExists }
+        guard nodes.contains(parentPath) else { throw .noNode }
+        if nodes.contains(path) { throw .nodeExists }
         modify(parentPath) { parent in
             if parentCVersion > parent.cversion {
                 parent.cversion = parentCVersion
@@ -117,7 +117,7 @@ struct DataTree: Sendable {
         guard let (parentPath, name) = ZNodePath.split(path), !name.isEmpty, !Self.isSpecial(path) else {
             throw .badArguments
         }
-        guard nodes[parentPath] != nil, nodes[path] != nil else { throw .noNode }
+        guard nodes.contains(parentPath), nodes.contains(path) else { throw .noNode }
         modify(parentPath) { parent in
             parent.children.remove(name)
             if zxid > parent.pzxid { parent.pzxid = zxid }
@@ -220,9 +220,11 @@ struct DataTree: Sendable {
     /// Changes a node in place (no copy of its children set), for changes that keep its data
     /// size and owner: the parent's side of a create or delete.
     private mutating func modify(_ path: String, _ body: (inout DataNode) -> Void) {
-        guard let index = nodes.index(forKey: path) else { return }
-        remember(path, nodes.values[index])
-        body(&nodes.values[index])
+        guard nodes.contains(path) else { return }
+        // The image is handed over, not held here: holding a copy while `body` runs would make
+        // the node's children set shared, and the insertion would copy all of it.
+        remember(path, nodes[path])
+        nodes.modify(path, body)
     }
 
     /// Sets or removes a node, keeping the indexes and the size in step, and journals the
@@ -238,10 +240,8 @@ struct DataTree: Sendable {
         if let node {
             approximateDataSize += path.utf8.count + node.data.count
             if reindex { index(path, owner: node.ephemeralOwner) }
-            nodes[path] = node
-        } else {
-            nodes[path] = nil
         }
+        nodes.set(path, node)
     }
 
     private mutating func index(_ path: String, owner: Int64) {
