@@ -12,6 +12,7 @@
 
 Usage: python3 Benchmarks/zookeeper/zk_probe.py latency|stale [--count 3000]
        [--targets petrel,apache] [--petrel-zookeeper .build/release/petrel-zookeeper]
+       [--baseline <petrel-zookeeper of another build> --targets petrel,baseline]
 """
 import argparse
 import os
@@ -112,8 +113,15 @@ def main():
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--targets", default="petrel,apache")
     parser.add_argument("--petrel-zookeeper", default=str(REPO / ".build" / "release" / "petrel-zookeeper"))
+    parser.add_argument("--baseline", default=None,
+                        help="a petrel-zookeeper binary of another build, probed as the target `baseline` "
+                             "(--targets petrel,baseline) to see what a change does")
     args = parser.parse_args()
     os.environ["PETREL_ZOOKEEPER_BIN"] = args.petrel_zookeeper
+    if args.baseline:
+        os.environ["PETREL_BASELINE_BIN"] = args.baseline
+    elif "baseline" in args.targets.split(","):
+        parser.error("the target `baseline` needs --baseline BINARY")
     if args.probe == "latency":
         print("| server | through | p50 ms | p90 ms | p99 ms | writes/s | server CPU µs per write |\n|---|---|---|---|---|---|---|")
     else:

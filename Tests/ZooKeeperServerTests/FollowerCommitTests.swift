@@ -59,17 +59,36 @@ import Testing
         #expect(Self.commits(follower.receive(heartbeat, from: 1)) == [QuorumEntry(zxid: zxid, payload: [7])])
         #expect(follower.commitZxid == zxid)
 
-        // The leader commits on the acknowledgement and sends no commit point: both followers
-        // have its durable point already.
+        // The leader commits on the acknowledgement. The follower that acknowledged needs no
+        // word (it has the durable point); the other has not acknowledged, so its own fsync
+        // may still be running: it hears the commit point now.
         let committed = leader.receive(try #require(acknowledgement.first), from: 2)
         #expect(Self.commits(committed) == [QuorumEntry(zxid: zxid, payload: [7])])
-        #expect(QuorumPeerTests.messages(committed, to: 2).isEmpty && QuorumPeerTests.messages(committed, to: 3).isEmpty)
+        #expect(QuorumPeerTests.messages(committed, to: 2).isEmpty)
+        let word = QuorumMessage.propose(epoch: leader.epoch, prevZxid: zxid, entries: [], commitZxid: zxid, durableZxid: zxid)
+        #expect(QuorumPeerTests.messages(committed, to: 3) == [word])
 
-        // The other follower heard the durable point first, then its own fsync commits.
+        // The other follower heard the durable point first, which alone is not enough; the
+        // commit point is: a majority holds the write, so it applies it before its own fsync
+        // (as ZooKeeper's follower applies a COMMIT), and the fsync commits nothing more.
         var other = Self.peer(3, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
         let taken = other.receive(proposal, from: 1)
         #expect(Self.commits(other.receive(heartbeat, from: 1)).isEmpty)
-        #expect(Self.commits(other.persisted(write: try #require(Self.write(of: taken)))) == [QuorumEntry(zxid: zxid, payload: [7])])
+        #expect(Self.commits(other.receive(word, from: 1)) == [QuorumEntry(zxid: zxid, payload: [7])])
+        #expect(Self.commits(other.persisted(write: try #require(Self.write(of: taken)))).isEmpty)
+        #expect(other.commitZxid == zxid)
+
+        // When both followers acknowledge before the leader's own fsync, that fsync commits,
+        // and each follower hears one message: the durable and commit points together.
+        var again = Self.leader(of: members)
+        let (second, secondEffects) = again.propose { _ in [8] }
+        let secondZxid = try #require(second)
+        #expect(Self.commits(again.receive(.ack(epoch: again.epoch, zxid: secondZxid), from: 3)).isEmpty)
+        #expect(Self.commits(again.receive(.ack(epoch: again.epoch, zxid: secondZxid), from: 2)).isEmpty)
+        let durable = again.persisted(write: try #require(Self.write(of: secondEffects)))
+        #expect(Self.commits(durable) == [QuorumEntry(zxid: secondZxid, payload: [8])])
+        let both = QuorumMessage.propose(epoch: again.epoch, prevZxid: secondZxid, entries: [], commitZxid: secondZxid, durableZxid: secondZxid)
+        #expect(QuorumPeerTests.messages(durable, to: 2) == [both] && QuorumPeerTests.messages(durable, to: 3) == [both])
     }
 
     @Test func aFollowerOfFiveWaitsForTheLeadersCommitPoint() throws {

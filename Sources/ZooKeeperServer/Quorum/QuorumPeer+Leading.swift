@@ -100,18 +100,28 @@ extension QuorumPeer {
         let before = commitZxid
         let mark = effects.count
         advanceCommit(to: min(reached[quorum - 1], durableZxid))
-        // Followers that commit with the leader need no word when they have heard its
-        // durable point this far: each commits once it holds the entries itself.
-        let followersKnow = followersCommitWithLeader && leader.announcedDurable >= commitZxid
-        if commitZxid > before && !followersKnow {
+        if commitZxid > before {
             // Followers learn the new commit point now, ahead of this node's own commit (which
             // releases replies), rather than at the next heartbeat: a client that wrote through
             // one member then reads its write at another, as ZooKeeper's leader sends COMMIT
             // before it answers.
             let committed = effects[mark...]
             effects.removeSubrange(mark...)
-            broadcastHeartbeat()
-            leader.announcedDurable = durablePointToAnnounce
+            if followersCommitWithLeader && leader.announcedDurable >= commitZxid {
+                // Those that have heard the leader's durable point this far and acknowledged
+                // the entries commit by themselves. One that has not acknowledged them may be
+                // waiting for its own fsync: it hears the commit point now and applies what a
+                // majority already holds, as ZooKeeper's COMMIT lets a follower do, instead of
+                // after its disk (under load, the slower of two fsyncs decided its latency).
+                let word = QuorumMessage.propose(
+                    epoch: epoch, prevZxid: log.lastZxid, entries: [], commitZxid: commitZxid, durableZxid: durablePointToAnnounce)
+                for peer in others where leader.acked[peer].map({ $0 < commitZxid }) ?? true {
+                    send(peer, word)
+                }
+            } else {
+                broadcastHeartbeat()
+                leader.announcedDurable = durablePointToAnnounce
+            }
             effects += committed
         }
         var done: [(from: PeerID, token: UInt64, target: Zxid)] = []
