@@ -165,7 +165,7 @@ enum SnapshotFile {
                 guard let acl = try reader.readACLs() else { throw WireError.unexpectedNull(field: "acls") }
                 lists[ref] = acl
             }
-            var nodes: [String: DataNode] = [:]
+            var nodes = NodeTable()
             while true {
                 let stored = try reader.readJuteString(field: "path")
                 if stored == "/" { break }
@@ -186,9 +186,10 @@ enum SnapshotFile {
                 node.aversion = try reader.readInt32()
                 node.ephemeralOwner = try reader.readInt64()
                 node.pzxid = try reader.readInt64()
-                if nodes.updateValue(node, forKey: path) != nil {
+                if nodes.contains(path) {
                     throw WireError.invalidValue(field: "path", detail: "\(path) appears twice")
                 }
+                nodes.set(path, node)
             }
             let sealed = bytes.count - reader.remaining
             let stored = try reader.readInt64()
@@ -197,12 +198,13 @@ enum SnapshotFile {
                 throw WireError.invalidValue(field: "checksum", detail: "mismatch")
             }
             for path in Array(nodes.keys) where path != ZNodePath.root {
-                guard let (parent, name) = ZNodePath.split(path), !name.isEmpty, nodes[parent] != nil else {
+                guard let (parent, name) = ZNodePath.split(path), !name.isEmpty,
+                    nodes.modify(parent, { $0.children.insert(name) }) != nil
+                else {
                     throw WireError.invalidValue(field: "path", detail: "\(path) has no parent in the snapshot")
                 }
-                nodes[parent]?.children.insert(name)
             }
-            guard nodes[ZNodePath.root] != nil else { throw WireError.invalidValue(field: "nodes", detail: "no root") }
+            guard nodes.contains(ZNodePath.root) else { throw WireError.invalidValue(field: "nodes", detail: "no root") }
             return ZKDatabase(tree: DataTree(extendedTypes: extendedTypes, nodes: nodes), sessions: sessions, lastZxid: zxid)
         } catch {
             throw .damaged("\(path): \(error)")

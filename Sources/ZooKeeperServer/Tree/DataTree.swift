@@ -53,10 +53,15 @@ struct DataTree: Sendable {
         put(Self.configPath, DataNode(data: [], acl: ACL.readUnsafe, zxid: 0, time: 0, ephemeralOwner: 0, aversion: -1))
     }
 
-    /// A tree rebuilt from a snapshot's nodes (indexes are derived).
-    init<Nodes: Sequence>(extendedTypes: Bool, nodes: Nodes) where Nodes.Element == (key: String, value: DataNode) {
+    /// A tree rebuilt from a snapshot's nodes, whose children sets are filled in (indexes and
+    /// size are derived).
+    init(extendedTypes: Bool, nodes: NodeTable) {
         self.extendedTypes = extendedTypes
-        for (path, node) in nodes { put(path, node) }
+        self.nodes = nodes
+        for (path, node) in nodes {
+            approximateDataSize += path.utf8.count + node.data.count
+            index(path, owner: node.ephemeralOwner)
+        }
     }
 
     /// Paths that are part of the server: never created, deleted or changed by clients.

@@ -19,10 +19,6 @@ struct NodeTable: Sendable, Sequence, Equatable {
 
     init() {}
 
-    init<Nodes: Sequence>(_ nodes: Nodes) where Nodes.Element == (key: String, value: DataNode) {
-        for (path, node) in nodes { set(path, node) }
-    }
-
     var count: Int { slots.count }
     var isEmpty: Bool { slots.isEmpty }
     var keys: Dictionary<String, Int32>.Keys { slots.keys }
