@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "LogStore", targets: ["LogStore"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "ZooKeeperProtocol", targets: ["ZooKeeperProtocol"]),
+        // For the fuzz targets (Fuzz/), which reach its peer and storage codecs.
+        .library(name: "ZooKeeperServer", targets: ["ZooKeeperServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

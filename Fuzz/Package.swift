@@ -16,5 +16,11 @@ let package = Package(
             name: "FuzzZooKeeperRequests",
             dependencies: ["FuzzSupport", .product(name: "ZooKeeperProtocol", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
             swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]),
+        // Reaches the server's internal codecs with @testable import: scripts/fuzz.sh builds
+        // it with -enable-testing.
+        .executableTarget(
+            name: "FuzzZooKeeperPeers",
+            dependencies: ["FuzzSupport", .product(name: "ZooKeeperServer", package: "Petrel"), .product(name: "Wire", package: "Petrel")],
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]),
     ]
 )
