@@ -50,26 +50,28 @@ def cpu_seconds(nodes):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def latency(ensemble, kind, count):
+def latency(ensemble, kind, count, warmup):
     leader = ensemble.leader()
     follower = ensemble.followers()[0]
     for name, node in (("follower", follower), ("leader", leader)):
         try:
-            latency_through(ensemble, kind, name, node, count)
+            latency_through(ensemble, kind, name, node, count, warmup)
         except (TimeoutError, OSError) as error:
             # A server that stops answering (seen once from Apache's leader here) ends its
             # row, not the run: the other rows still come out.
             print(f"| {kind} | {name} | no answer: {error or type(error).__name__} | | | | |", flush=True)
 
 
-def latency_through(ensemble, kind, name, node, count):
-    """One row: setData one at a time through `node`, after a warm-up."""
+def latency_through(ensemble, kind, name, node, count, warmup):
+    """One row: setData one at a time through `node`, after `warmup` untimed ones (a JVM's JIT
+    compiles its hot paths over the first few thousand requests: 200 left Apache's p50 about
+    twice its warm figure here)."""
     client = raw_client(node.port)
     try:
         path = f"/probe-{name}"
         call(client, "create", create_body(path))
         set_data = string(path) + buffer(b"x" * 100) + struct.pack(">i", -1)
-        for _ in range(200):  # warm-up (the JVM's JIT too)
+        for _ in range(warmup):
             call(client, "setData", set_data)
         spent = cpu_seconds(ensemble.nodes)
         times = []
@@ -78,6 +80,9 @@ def latency_through(ensemble, kind, name, node, count):
             call(client, "setData", set_data)
             times.append(time.perf_counter() - started)
         spent = cpu_seconds(ensemble.nodes) - spent
+        # Ended properly: Apache's leader did not answer the next row's new session (10 s
+        # timeout) while this one was left to expire.
+        client.call("closeSession")
     finally:
         client.sock.close()
     times.sort()
@@ -111,6 +116,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("probe", choices=["latency", "stale"])
     parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--warmup", type=int, default=5000, help="untimed writes before a latency row")
     parser.add_argument("--targets", default="petrel,apache")
     parser.add_argument("--petrel-zookeeper", default=str(REPO / ".build" / "release" / "petrel-zookeeper"))
     parser.add_argument("--baseline", default=None,
@@ -132,7 +138,10 @@ def main():
         ensemble.start()
         try:
             time.sleep(1)
-            (latency if args.probe == "latency" else stale)(ensemble, kind, args.count)
+            if args.probe == "latency":
+                latency(ensemble, kind, args.count, args.warmup)
+            else:
+                stale(ensemble, kind, args.count)
         finally:
             ensemble.stop()
             for node in ensemble.nodes:
