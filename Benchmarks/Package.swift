@@ -40,5 +40,12 @@ let package = Package(
             path: "Benchmarks/LogStoreBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // One hand-off between two threads over a loopback socket: blocked read, own epoll loop,
+        // Dispatch read source. Run: swift run -c release HandOffBenchmarks
+        .executableTarget(
+            name: "HandOffBenchmarks",
+            path: "Benchmarks/HandOffBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )
