@@ -58,11 +58,16 @@ private func blocking(rounds: Int) -> Double {
         precondition(readFully(pair.a, buffer, messageSize), "echo ended early")
     }
     let seconds = now() - start
+    finish(pair, echo: echo, buffer)
+    return seconds
+}
+
+/// Ends a threaded run: the caller's end stops sending, the echo thread sees end of stream.
+private func finish(_ pair: LoopbackPair, echo join: () -> Void, _ buffer: UnsafeMutableRawPointer) {
     shutdown(pair.a, Int32(SHUT_WR))
-    echo()
+    join()
     buffer.deallocate()
     pair.close()
-    return seconds
 }
 
 /// One end's loop: waits in `poll`, reads whole messages, and calls `onMessage` for each
@@ -107,10 +112,7 @@ private func eventLoops(rounds: Int) -> Double {
         return true
     }
     let seconds = now() - start
-    shutdown(pair.a, Int32(SHUT_WR))
-    echo()
-    first.deallocate()
-    pair.close()
+    finish(pair, echo: echo, first)
     return seconds
 }
 
