@@ -91,6 +91,31 @@ import Testing
         #expect(QuorumPeerTests.messages(durable, to: 2) == [both] && QuorumPeerTests.messages(durable, to: 3) == [both])
     }
 
+    @Test func aFollowerAcknowledgesEachDurablePointOnceAndOtherwiseOnceATick() throws {
+        let members: [PeerID] = [1, 2, 3]
+        var leader = Self.leader(of: members)
+        var follower = Self.peer(2, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
+        let empty = QuorumMessage.propose(epoch: leader.epoch, prevZxid: .zero, entries: [], commitZxid: .zero, durableZxid: .zero)
+        let first = QuorumPeerTests.messages(follower.receive(empty, from: 1), to: 1)
+        #expect(first == [.ack(epoch: leader.epoch, zxid: .zero)])
+
+        // In the same tick: the proposal and the words around the fsync get no answer; the
+        // fsync gets one, with the new durable point.
+        let (proposed, leaderEffects) = leader.propose { _ in [7] }
+        let zxid = try #require(proposed)
+        let appended = follower.receive(try #require(QuorumPeerTests.messages(leaderEffects, to: 2).first), from: 1)
+        #expect(QuorumPeerTests.messages(appended, to: 1).isEmpty)
+        let durable = follower.persisted(write: try #require(Self.write(of: appended)))
+        #expect(QuorumPeerTests.messages(durable, to: 1) == [.ack(epoch: leader.epoch, zxid: zxid)])
+        let word = QuorumMessage.propose(epoch: leader.epoch, prevZxid: zxid, entries: [], commitZxid: zxid, durableZxid: zxid)
+        #expect(QuorumPeerTests.messages(follower.receive(word, from: 1), to: 1).isEmpty)
+
+        // The next tick's heartbeat is answered (the leader's lease, or a lost acknowledgement).
+        _ = follower.tick()
+        #expect(QuorumPeerTests.messages(follower.receive(word, from: 1), to: 1) == [.ack(epoch: leader.epoch, zxid: zxid)])
+        #expect(QuorumPeerTests.messages(follower.receive(word, from: 1), to: 1).isEmpty)
+    }
+
     @Test func aFollowerOfFiveWaitsForTheLeadersCommitPoint() throws {
         let members: [PeerID] = [1, 2, 3, 4, 5]
         var leader = Self.leader(of: members)

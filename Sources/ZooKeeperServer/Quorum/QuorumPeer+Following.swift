@@ -105,11 +105,18 @@ extension QuorumPeer {
         }
     }
 
-    /// Acknowledges what is durable, once this node holds the leader's history and epoch.
+    /// Acknowledges what is durable, once this node holds the leader's history and epoch:
+    /// when the durable point moved since the last acknowledgement, and otherwise once a tick
+    /// (the leader's lease, and a lost acknowledgement made up for). A proposal or commit word
+    /// that arrives before the fsync, or after it, is not answered again: each answer would
+    /// wake the leader for nothing (a write was acknowledged three times, one of them useful).
     mutating func followerSendAck() {
-        guard case .follower(let follower) = state, let leader = follower.leader, follower.synced,
+        guard case .follower(var follower) = state, let leader = follower.leader, follower.synced,
             persistent.currentEpoch == epoch
         else { return }
+        if let sent = follower.ackSent, sent.tick == now, sent.zxid >= durableZxid { return }
+        follower.ackSent = (tick: now, zxid: durableZxid)
+        state = .follower(follower)
         send(leader, .ack(epoch: epoch, zxid: durableZxid))
     }
 

@@ -97,6 +97,7 @@ extension QuorumPeer {
         follower.syncs = []
         follower.infoSent = nil
         follower.leaderDurable = .zero
+        follower.ackSent = nil
         state = .follower(follower)
         setRole(.looking)
         if !keepTimer { resetElectionDeadline() }

@@ -103,6 +103,8 @@ struct QuorumPeer: Sendable {
         var caughtUp = false
         /// How far the leader has said it holds its log durably (`QuorumMessage.propose`).
         var leaderDurable = Zxid.zero
+        /// The last acknowledgement sent (tick, durable point): see `followerSendAck`.
+        var ackSent: (tick: Int, zxid: Zxid)?
     }
 
     struct LeaderState: Sendable {
