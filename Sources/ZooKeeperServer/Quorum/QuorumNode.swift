@@ -5,14 +5,20 @@ import Wire
 /// for its peers (encoded frames, `QuorumCodec`) and a timer for its ticks. It carries out the
 /// peer's effects in order and reports what the host must know as `QuorumEvent`s.
 ///
-/// **Group commit.** Appends go to the store at once; one fsync at a time, off the queue
-/// (`scheduleSync`), makes everything appended before it durable and then reports the latest
-/// write it covers to the peer, so the fsync rate, not the proposal rate, bounds the work.
-///
 /// **Batching.** Messages are sent at the end of the burst of work that made them
 /// (`Outbox`): later is always allowed (an effect's durability comes before the sends after
 /// it, never the other way round), and merging consecutive proposals and acknowledgements to
 /// one peer turns a burst of writes into one frame, one append and one acknowledgement there.
+///
+/// **Group commit.** Appended entries are written at the end of the burst too, after its
+/// messages are handed to the transport (as ZooKeeper's leader queues a PROPOSAL before
+/// logging it: nothing counts the leader's copy before its fsync), so a burst's entries are
+/// one write however many proposals made them (at 64 outstanding, 0.36 write calls per
+/// transaction on the leader instead of 1.27). Then one fsync at
+/// a time, off the queue (`startSync`), makes everything written before it durable and reports
+/// the latest write it covers to the peer, so the fsync rate, not the proposal rate, bounds the
+/// work. Any other change to the store (`persist`, `truncate`, a snapshot) writes the pending
+/// entries first, so the disk sees every change in the peer's order.
 ///
 /// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run on `queue`;
 /// the peer, the store and the listener belong to it. `queue` targets the member's event loop
@@ -32,6 +38,10 @@ final class QuorumNode: @unchecked Sendable {
     private var syncScheduled = false
     /// Messages waiting for the end of the current burst of work on the queue (see `Outbox`).
     private var outbox = Outbox()
+    /// Entries to write at the end of the burst, after its messages, and the write number the
+    /// peer gave the last of them.
+    private var pendingEntries: [QuorumEntry] = []
+    private var pendingWrite: UInt64 = 0
     private var failed = false
 
     init(
@@ -143,6 +153,7 @@ final class QuorumNode: @unchecked Sendable {
         guard canCompact(to: snapshot.zxid) else { return }
         perform(peer.compact(to: snapshot))
         do {
+            try writePendingEntries()
             try store.compacted(to: snapshot)
         } catch {
             fail("quorum store: \(error)")
@@ -194,19 +205,22 @@ final class QuorumNode: @unchecked Sendable {
     private func perform(_ effect: QuorumEffect) throws {
         switch effect {
         case .send(let to, let message):
-            // A non-empty outbox always has its flush queued.
-            let flushQueued = !outbox.isEmpty
+            let flushQueued = burstPending
             outbox.add(try withStoredBytes(message, for: to), to: to)
-            if !flushQueued { scheduleOutbox() }
+            if !flushQueued { scheduleBurstEnd() }
         case .persist(let state):
+            try writePendingEntries()
             try store.persist(state)
         case .append(let entries, let write):
-            try store.append(entries)
-            lastWrite = write
-            scheduleSync()
+            let flushQueued = burstPending
+            pendingEntries += entries
+            pendingWrite = write
+            if !flushQueued { scheduleBurstEnd() }
         case .truncate(let zxid):
+            try writePendingEntries()
             try store.truncate(after: zxid)
         case .installSnapshot(let snapshot):
+            try writePendingEntries()
             try store.install(snapshot)
             listener?(.snapshotInstalled(snapshot))
             releaseSnapshotBytesIfStored()
@@ -252,38 +266,52 @@ final class QuorumNode: @unchecked Sendable {
         return .sync(epoch: epoch, plan)
     }
 
-    /// Sends go out after the work already queued, merged: a burst of writes leaves as one
-    /// proposal per follower, a burst of acknowledgements as one.
-    private func scheduleOutbox() {
+    /// Messages or entries wait for the end of the burst, which is then queued already.
+    private var burstPending: Bool { !outbox.isEmpty || !pendingEntries.isEmpty }
+
+    /// After the work already queued: the messages leave, merged (a burst of writes as one
+    /// proposal per follower, a burst of acknowledgements as one), then the entries are written.
+    private func scheduleBurstEnd() {
         queue.async { [self] in
             let messages = outbox.take()
             guard !failed else { return }
             for (to, message) in messages {
                 transport(to, QuorumCodec.encode(.message(message)))
             }
+            do {
+                try writePendingEntries()
+            } catch {
+                fail("quorum store: \(error)")
+            }
         }
     }
 
-    /// Group commit off the queue: once the current burst of appends is written, one fsync
-    /// runs on `syncQueue` while the node goes on (sending the proposals it just made,
-    /// taking acknowledgements); then the peer hears that everything appended before it began
-    /// is durable, and appends made meanwhile get the next fsync.
-    private func scheduleSync() {
-        guard !syncScheduled else { return }
+    /// Writes the entries waiting for the end of the burst, and has them made durable.
+    private func writePendingEntries() throws {
+        guard !pendingEntries.isEmpty else { return }
+        let entries = pendingEntries
+        pendingEntries = []
+        try store.append(entries)
+        lastWrite = pendingWrite
+        startSync()
+    }
+
+    /// Group commit off the queue: one fsync runs on `syncQueue` while the node goes on
+    /// (taking acknowledgements, writing the next burst); then the peer hears that everything
+    /// written before it began is durable, and writes made meanwhile get the next fsync.
+    private func startSync() {
+        guard !syncScheduled, !failed else { return }
         syncScheduled = true
-        queue.async { [self] in
-            guard !failed else { return }
-            let through = lastWrite
-            let makeDurable = store.syncer()
-            syncQueue.async { [self] in
-                let outcome = Result { try makeDurable() }
-                queue.async { [self] in
-                    syncScheduled = false
-                    guard !failed else { return }
-                    if case .failure(let error) = outcome { return fail("quorum store sync: \(error)") }
-                    perform(peer.persisted(write: through))
-                    if lastWrite > through { scheduleSync() }
-                }
+        let through = lastWrite
+        let makeDurable = store.syncer()
+        syncQueue.async { [self] in
+            let outcome = Result { try makeDurable() }
+            queue.async { [self] in
+                syncScheduled = false
+                guard !failed else { return }
+                if case .failure(let error) = outcome { return fail("quorum store sync: \(error)") }
+                perform(peer.persisted(write: through))
+                if lastWrite > through { startSync() }
             }
         }
     }
