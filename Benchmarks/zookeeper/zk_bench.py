@@ -92,6 +92,15 @@ def kazoo_workload(hosts, count, window, root):
         zk.close()
 
 
+def compile_java_bench(directory):
+    """Compiles ZkBench.java against the Debian ZooKeeper jars into `directory`/classes."""
+    classes = pathlib.Path(directory) / "classes"
+    classes.mkdir()
+    subprocess.run(["javac", "-cp", APACHE_CLASSPATH, "-d", str(classes), str(pathlib.Path(__file__).with_name("ZkBench.java"))],
+                   check=True)
+    return classes
+
+
 def java_workload(classes, hosts, count, window, root):
     out = subprocess.run(
         ["java", "-cp", f"{APACHE_CLASSPATH}:{classes}", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
@@ -240,10 +249,7 @@ def main():
         parser.error("the target `baseline` needs --baseline BINARY")
     base = pathlib.Path(tempfile.mkdtemp(prefix="petrel-zk-bench-"))
     try:
-        classes = base / "classes"
-        classes.mkdir()
-        subprocess.run(["javac", "-cp", APACHE_CLASSPATH, "-d", str(classes), str(pathlib.Path(__file__).with_name("ZkBench.java"))],
-                       check=True)
+        classes = compile_java_bench(base)
         rows = measure(args.targets.split(","), args, classes, base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
