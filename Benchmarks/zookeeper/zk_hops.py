@@ -4,8 +4,8 @@ Petrel ensemble and a 3-node Apache ZooKeeper 3.8 ensemble, from packets on loop
 
 For each target in turn it starts an ensemble, warms it with ZooKeeper's Java client
 (Benchmarks/zookeeper/ZkBench.java, --warmup znodes per phase, so Apache's JIT is warm), then
-captures loopback with tcpdump while the Java client creates, sets and gets --count znodes one
-at a time through a follower. From the packets carrying data it prints, per write, the median
+captures loopback with tcpdump while the client (--client: the Java client, or kazoo) creates,
+sets and gets --count znodes one at a time through a follower. From the packets carrying data it prints, per write, the median
 microseconds of each hop:
 
 - request → forward: the client's request reaches the follower, the follower's forward leaves;
@@ -13,14 +13,14 @@ microseconds of each hop:
 - proposal → first ack: a follower writes it, fsyncs and acknowledges;
 - last peer message → reply: the follower answers its client after the last peer message;
 - server: the client's request to the reply, all of the above;
-- client: the reply to the client's next request (the Java client's own threads);
+- client: the reply to the client's next request (the client library's own threads);
 and the number of peer messages (data packets between members) per write.
 
 Needs tcpdump (`apt-get install tcpdump`) and root for the capture. The capture itself slows
 both servers; compare the targets with each other, not with zk_bench.py's rates.
 
 Usage: python3 Benchmarks/zookeeper/zk_hops.py [--targets petrel,apache] [--count 3000]
-       [--warmup 20000] [--petrel-zookeeper .build/release/petrel-zookeeper]
+       [--warmup 20000] [--client java|kazoo] [--petrel-zookeeper .build/release/petrel-zookeeper]
 """
 import argparse
 import os
@@ -37,7 +37,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from zookeeper_nodes import Ensemble  # noqa: E402
-from zk_bench import client_host, compile_java_bench, java_workload, leader_of  # noqa: E402
+from zk_bench import client_host, compile_java_bench, java_workload, kazoo_workload, leader_of  # noqa: E402
 
 
 def data_packets(capture):
@@ -97,8 +97,11 @@ def measure(kind, args, classes, base):
         java_workload(classes, host, args.warmup, 1, "/warm")
         tcpdump = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "96", "-w", capture, "tcp"], stderr=subprocess.DEVNULL)
         time.sleep(1)
-        print(f"{kind}: capturing ({args.count} per phase)", file=sys.stderr, flush=True)
-        java_workload(classes, host, args.count, 1, "/hops")
+        print(f"{kind}: capturing ({args.count} per phase, {args.client})", file=sys.stderr, flush=True)
+        if args.client == "kazoo":
+            kazoo_workload(host, args.count, 1, "/hops")
+        else:
+            java_workload(classes, host, args.count, 1, "/hops")
         tcpdump.send_signal(signal.SIGINT)
         tcpdump.wait(timeout=30)
         return hops(data_packets(capture), host.rsplit(":", 1)[1])
@@ -113,6 +116,7 @@ def main():
     parser.add_argument("--targets", default="petrel,apache")
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=20000)
+    parser.add_argument("--client", choices=["java", "kazoo"], default="java", help="the client measured (warm-up is Java's)")
     parser.add_argument("--petrel-zookeeper", default=str(REPO / ".build" / "release" / "petrel-zookeeper"))
     args = parser.parse_args()
     if shutil.which("tcpdump") is None:
@@ -126,7 +130,8 @@ def main():
         shutil.rmtree(base, ignore_errors=True)
     names = {"petrel": "Petrel", "apache": "Apache ZooKeeper 3.8", "baseline": "Petrel baseline"}
     keys = ["request → forward", "forward → proposal", "proposal → first ack", "last peer message → reply", "server", "client"]
-    print("\nOne-at-a-time writes through a follower, Java client, median µs per write (tcpdump on loopback)\n")
+    client = "Java client" if args.client == "java" else "kazoo"
+    print(f"\nOne-at-a-time writes through a follower, {client}, median µs per write (tcpdump on loopback)\n")
     print("| target | writes | " + " | ".join(keys) + " | peer messages per write |")
     print("|---|---|" + "---|" * (len(keys) + 1))
     for kind, rows in results.items():
