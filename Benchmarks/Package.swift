@@ -18,6 +18,12 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // What more than one benchmark needs (a connected loopback socket pair).
+        .target(
+            name: "BenchmarkSupport",
+            path: "Benchmarks/BenchmarkSupport",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "RecordBatchBenchmarks",
             dependencies: [
@@ -34,6 +40,7 @@ let package = Package(
         .executableTarget(
             name: "LogStoreBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "LogStore", package: rootIdentity),
                 .product(name: "KafkaRecords", package: rootIdentity),
             ],
@@ -44,6 +51,7 @@ let package = Package(
         // Dispatch read source. Run: swift run -c release HandOffBenchmarks
         .executableTarget(
             name: "HandOffBenchmarks",
+            dependencies: ["BenchmarkSupport"],
             path: "Benchmarks/HandOffBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

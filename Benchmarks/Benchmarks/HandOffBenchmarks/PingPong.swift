@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BenchmarkSupport
 import Dispatch
 
 /// One message size for every mode: about a quorum acknowledgement or heartbeat.

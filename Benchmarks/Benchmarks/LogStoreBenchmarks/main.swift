@@ -14,6 +14,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BenchmarkSupport
 import Dispatch
 import KafkaRecords
 import LogStore
@@ -144,23 +145,9 @@ for (label, size) in [("1 KiB", 1024), ("16 KiB", 16 * 1024), ("1 MiB", 1 << 20)
 
 /// A loopback TCP connection whose far end a thread drains.
 func loopbackSink() -> (fd: Int32, done: DispatchSemaphore) {
-    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-            precondition(bind(listener, sa, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, sa, &length) == 0)
-        }
-    }
-    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in precondition(connect(client, sa, length) == 0) }
-    }
-    let server = accept(listener, nil, nil)
-    close(listener)
+    let pair = LoopbackPair(noDelay: false, nonBlocking: false)
+    let client = pair.a
+    let server = pair.b
     let done = DispatchSemaphore(value: 0)
     let drain = server
     Thread.detach {

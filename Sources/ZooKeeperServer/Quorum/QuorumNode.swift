@@ -14,11 +14,11 @@ import Wire
 /// messages are handed to the transport (as ZooKeeper's leader queues a PROPOSAL before
 /// logging it: nothing counts the leader's copy before its fsync), so a burst's entries are
 /// one write however many proposals made them (at 64 outstanding, 0.36 write calls per
-/// transaction on the leader instead of 1.27). Then one fsync at
-/// a time, off the queue (`startSync`), makes everything written before it durable and reports
-/// the latest write it covers to the peer, so the fsync rate, not the proposal rate, bounds the
-/// work. Any other change to the store (`persist`, `truncate`, a snapshot) writes the pending
-/// entries first, so the disk sees every change in the peer's order.
+/// transaction on the leader instead of 1.27). Then one fsync at a time, off the queue
+/// (`startSync`), makes everything written before it durable and reports the latest write it
+/// covers to the peer, so the fsync rate, not the proposal rate, bounds the work. Any other
+/// change to the store (`persist`, `truncate`, a snapshot) writes the pending entries first, so
+/// the disk sees every change in the peer's order.
 ///
 /// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run on `queue`;
 /// the peer, the store and the listener belong to it. `queue` targets the member's event loop
