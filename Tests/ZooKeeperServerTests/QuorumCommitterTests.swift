@@ -15,6 +15,16 @@ import Testing
             var state = QuorumPersistentState()
         }
         let contents = Mutex(Contents())
+        /// While set, an fsync waits (on the node's sync queue) until `releaseSyncs`.
+        let syncsHeld = Mutex(false)
+        private let syncGate = DispatchSemaphore(value: 0)
+
+        func holdSyncs() { syncsHeld.withLock { $0 = true } }
+        func releaseSyncs() {
+            syncsHeld.withLock { $0 = false }
+            for _ in 0..<8 { syncGate.signal() }
+        }
+        func writes(_ zxid: Zxid) -> Bool { contents.withLock { $0.written.contains { $0.zxid == zxid } } }
 
         func durablyHolds(_ zxid: Zxid) -> Bool {
             contents.withLock { $0.written.prefix($0.durableCount).contains { $0.zxid == zxid } }
@@ -23,7 +33,10 @@ import Testing
         func sync() throws { contents.withLock { $0.durableCount = $0.written.count } }
         func syncer() -> @Sendable () throws -> Void {
             let count = contents.withLock { $0.written.count }
-            return { self.contents.withLock { $0.durableCount = max($0.durableCount, min(count, $0.written.count)) } }
+            return {
+                if self.syncsHeld.withLock({ $0 }) { self.syncGate.wait() }
+                self.contents.withLock { $0.durableCount = max($0.durableCount, min(count, $0.written.count)) }
+            }
         }
         func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]? {
             contents.withLock { $0.written.prefix($0.durableCount).filter { $0.zxid > after && $0.zxid <= through } }
@@ -73,11 +86,11 @@ import Testing
         return condition()
     }
 
-    @Test func writesCommitOnAMajorityThenReleaseTheirEffectsInOrderAndFollowersApplyThem() async throws {
+    /// Three members on a 5 ms tick (generous for a loaded machine: elections after 0.2–0.4 s
+    /// of silence), started; `lost` collects leadership losses.
+    static func startCluster(lost: Shared<[String]>) -> [PeerID: Member] {
         let ids: [PeerID] = [1, 2, 3]
         let wires = Wires()
-        let lost = Shared<[String]>([])
-        // Generous for a loaded machine: a 5 ms tick, elections after 0.2–0.4 s of silence.
         let timing = QuorumTiming(heartbeatTicks: 2, electionTicks: 40...80, leaseTicks: 40)
         var members: [PeerID: Member] = [:]
         for id in ids {
@@ -92,15 +105,24 @@ import Testing
             members[id] = Member(node: node, store: store, committer: committer, applied: applied)
         }
         for id in ids { members[id]?.node.start(tickEvery: .milliseconds(5)) }
-        defer { for member in members.values { member.node.stop() } }
+        return members
+    }
 
+    static func establishedLeader(of members: [PeerID: Member]) async -> Member? {
         var leader: Member?
-        #expect(
-            await Self.waitUntil {
-                leader = ids.compactMap { members[$0] }.first { member in member.node.queue.sync { member.node.role } == .leading(established: true) }
-                return leader != nil
-            })
-        let chief = try #require(leader)
+        _ = await waitUntil {
+            leader = members.values.first { member in member.node.queue.sync { member.node.role } == .leading(established: true) }
+            return leader != nil
+        }
+        return leader
+    }
+
+    @Test func writesCommitOnAMajorityThenReleaseTheirEffectsInOrderAndFollowersApplyThem() async throws {
+        let lost = Shared<[String]>([])
+        let members = Self.startCluster(lost: lost)
+        let ids = members.keys.sorted()
+        defer { for member in members.values { member.node.stop() } }
+        let chief = try #require(await Self.establishedLeader(of: members))
 
         // Ten batches of two writes, numbered as the leader will number them.
         let released = Shared<[(batch: Int, copies: Int)]>([])
@@ -132,6 +154,37 @@ import Testing
             #expect(await Self.waitUntil { applied.value == submitted }, "follower \(id) applied something else")
         }
         #expect(chief.applied.value.isEmpty, "the leader applies its own writes when it decides them")
+        #expect(lost.value.isEmpty)
+    }
+
+    /// A follower applies only what committed, so its replies need not wait for the proposals
+    /// in its log: `release` runs at once while a write is stuck uncommitted (the leader's fsync
+    /// held), where `submit` waits for it.
+    @Test func aFollowersReleasedEffectsRunWhileAWriteInItsLogIsUncommitted() async throws {
+        let lost = Shared<[String]>([])
+        let members = Self.startCluster(lost: lost)
+        defer { for member in members.values { member.node.stop() } }
+        let chief = try #require(await Self.establishedLeader(of: members))
+        let follower = try #require(members.values.first { $0.node !== chief.node })
+
+        chief.store.holdSyncs()
+        let zxid = try #require(chief.node.queue.sync { chief.node.nextProposalZxid })
+        chief.committer.submit([zkTxn(zxid.value, .setData(path: "/a", data: [1], version: 0))], effects: [])
+        #expect(await Self.waitUntil { follower.store.writes(zxid) && follower.store.durablyHolds(zxid) })
+
+        let ran = Shared<[String]>([])
+        follower.committer.release([.run { ran.update { $0.append("released") } }])
+        #expect(await Self.waitUntil { ran.value == ["released"] })
+        #expect(follower.applied.value.isEmpty, "the write committed without the leader's fsync")
+        // Behind an effect that waits, a released one waits its turn.
+        follower.committer.submit([], effects: [.run { ran.update { $0.append("submitted") } }])
+        follower.committer.release([.run { ran.update { $0.append("released after") } }])
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(ran.value == ["released"], "submit's effect ran before the write in the follower's log committed")
+
+        chief.store.releaseSyncs()
+        #expect(await Self.waitUntil { ran.value == ["released", "submitted", "released after"] })
+        #expect(await Self.waitUntil { follower.applied.value.map(\.zxid) == [zxid.value] })
         #expect(lost.value.isEmpty)
     }
 }

@@ -65,6 +65,22 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
         }
     }
 
+    /// A follower's effects: its state holds committed transactions only (it applies on commit),
+    /// so its replies wait for nothing but the effects queued before them. Through `submit` they
+    /// waited for every proposal in this node's log to commit, so a read through a follower
+    /// took a commit round longer whenever anyone's write was in flight; ZooKeeper's followers
+    /// answer reads at once.
+    func release(_ effects: [Effect]) {
+        node.queue.async { [self] in
+            guard !closed else { return }
+            if waiting.isEmpty {
+                for effect in effects { effect.perform() }
+            } else {
+                waiting.append((zxid: committed, effects: effects))
+            }
+        }
+    }
+
     /// The leader numbers its first transaction of an epoch `epoch << 32 | 1`, as the peer's
     /// `nextProposalZxid` expects; then one after another.
     func nextZxid(after last: Int64) -> Int64 {

@@ -213,7 +213,13 @@ final class RequestProcessor: @unchecked Sendable {
             // Released once the batch commits: then it is never undone.
             pendingEffects.append(.run { [weak self] in self?.confirm(through: last) })
         }
-        committer.submit(pendingTxns, effects: pendingEffects)
+        if pendingTxns.isEmpty && (ensemble.mode == .following || ensemble.mode == .looking) {
+            // This state holds only committed transactions (a follower applies on commit, a
+            // looking node has undone what it had not): nothing to wait for.
+            committer.release(pendingEffects)
+        } else {
+            committer.submit(pendingTxns, effects: pendingEffects)
+        }
         pendingTxns = []
         pendingEffects = []
         if txnsSinceSnapshot >= snapshotThreshold {

@@ -10,6 +10,10 @@ import Dispatch
 /// waits its turn.
 protocol TxnCommitter: AnyObject, Sendable {
     func submit(_ txns: [Txn], effects: [Effect])
+    /// Effects that depend on no transaction this node decided: a follower's replies, made
+    /// from state that holds only committed transactions. They run after the effects submitted
+    /// before them, without waiting for the log to be durable.
+    func release(_ effects: [Effect])
     /// After the transactions submitted so far are durable: start a new log file and write
     /// `image` (the database as of those transactions) as a snapshot, in the background.
     func checkpoint(_ image: ZKDatabase)
@@ -23,6 +27,10 @@ protocol TxnCommitter: AnyObject, Sendable {
 extension TxnCommitter {
     /// A standalone log numbers transactions one after another.
     func nextZxid(after last: Int64) -> Int64 { last + 1 }
+
+    /// Where every reply may have seen an unsynced write (a standalone node applies before its
+    /// fsync), they wait their turn like any batch.
+    func release(_ effects: [Effect]) { submit([], effects: effects) }
 }
 
 /// The standalone node's committer: `TxnLogFile` on its own serial queue with group commit.
