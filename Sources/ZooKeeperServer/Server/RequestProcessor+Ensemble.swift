@@ -5,7 +5,7 @@
 /// (and their ephemeral nodes) survive a leader change while their clients come back.
 extension RequestProcessor: QuorumCommitterHost {
     func roleChanged(_ mode: ServingMode) {
-        queue.async { [self] in changeMode(to: mode) }
+        onQueue { [self] in changeMode(to: mode) }
     }
 
     func forwarded(from peer: PeerID, payload: [UInt8]) {
@@ -23,7 +23,7 @@ extension RequestProcessor: QuorumCommitterHost {
     /// The state now is the snapshot's (the entries after it follow as they commit): clients
     /// reconnect to it, as ZooKeeper's do when a follower loads a SNAP.
     func snapshotInstalled(_ snapshot: QuorumSnapshot) {
-        queue.async { [self] in
+        onQueue { [self] in
             do {
                 database = try SnapshotFile.decode(
                     snapshot.data, zxid: snapshot.zxid.value, path: "the leader's snapshot", extendedTypes: config.extendedTypesEnabled)

@@ -39,7 +39,7 @@ extension RequestProcessor {
     /// Committed transactions, in order: answers this node's waiting requests, applies the
     /// rest (firing this node's clients' watches).
     func applyCommitted(_ txns: [Txn]) {
-        queue.async { [self] in
+        onQueue { [self] in
             now = MonotonicClock.milliseconds()
             for txn in txns { applyCommitted(txn) }
             // A follower snapshots what it applied too, so its own log is compacted.
@@ -102,7 +102,7 @@ extension RequestProcessor {
     }
 
     func followerSyncCompleted(token: UInt64) {
-        queue.async { [self] in
+        onQueue { [self] in
             if let pending = ensemble.revalidating.removeValue(forKey: token) {
                 handleConnect(pending.request, pending.context, revalidated: true)
                 return flush()
@@ -118,7 +118,7 @@ extension RequestProcessor {
 
     /// A sync that cannot complete: its client must reconnect (to a server with a leader).
     func followerSyncAborted(tokens: [UInt64]) {
-        queue.async { [self] in
+        onQueue { [self] in
             for token in tokens {
                 if let pending = ensemble.revalidating.removeValue(forKey: token) {
                     finish(pending.context, .close(reason: "could not look up the session with the leader: it was lost"))

@@ -7,7 +7,7 @@ import ZooKeeperProtocol
 /// committed state if it stops leading with writes undecided.
 extension RequestProcessor {
     func leaderHandleForwarded(from peer: PeerID, payload: [UInt8]) {
-        queue.async { [self] in
+        onQueue { [self] in
             guard ensemble.mode == .leading, let request = try? ForwardedRequest.decode(payload) else { return }
             now = MonotonicClock.milliseconds()
             switch request {
@@ -40,7 +40,7 @@ extension RequestProcessor {
 
     /// The leader's transactions through `zxid` committed: they are never undone.
     func confirm(through zxid: Int64) {
-        queue.async { [self] in
+        onQueue { [self] in
             guard ensemble.mode == .leading else { return }
             let committed = ensemble.unconfirmed.firstIndex { $0.zxid > zxid } ?? ensemble.unconfirmed.count
             ensemble.unconfirmed.removeFirst(committed)

@@ -101,6 +101,17 @@ final class RequestProcessor: @unchecked Sendable {
     /// processor to itself already.
     private var runsUnderQueue: Bool { DispatchQueue.getSpecific(key: hierarchyKey) == true }
 
+    /// Runs `body` on the processor: at once when the caller runs under its event loop (an
+    /// ensemble member's connections and quorum node do), else queued. Every entry point from
+    /// the loop uses it, so they keep the order they were called in. Queued, each hand-off went
+    /// to the back of the loop's line, behind whatever socket events came meanwhile: a
+    /// follower's reply waited behind its acknowledgement to the leader and the next message
+    /// read.
+    func onQueue(_ body: @escaping @Sendable () -> Void) {
+        if runsUnderQueue { return body() }
+        queue.async(execute: body)
+    }
+
     func start() {
         queue.async { [self] in
             let tick = DispatchSource.makeTimerSource(queue: queue)
@@ -121,13 +132,11 @@ final class RequestProcessor: @unchecked Sendable {
     /// word answered right away on the loop (`exclusively`), and `cons` and `mntr` count the
     /// asking connection, as ZooKeeper's do. Otherwise queued.
     func connectionOpened(_ info: ConnectionInfo, channel: ConnectionChannel) {
-        let register: @Sendable () -> Void = { [self] in connections[info.id] = ClientConnection(info: info, channel: channel) }
-        if runsUnderQueue { return register() }
-        queue.async(execute: register)
+        onQueue { [self] in connections[info.id] = ClientConnection(info: info, channel: channel) }
     }
 
     func connectionClosed(_ info: ConnectionInfo) {
-        queue.async { [self] in
+        onQueue { [self] in
             guard let connection = connections.removeValue(forKey: info.id) else { return }
             watches.removeAll(watcher: info.id)
             if connection.sessionId != 0, sessionOwners[connection.sessionId] == info.id {
@@ -138,7 +147,7 @@ final class RequestProcessor: @unchecked Sendable {
 
     func receive(_ incoming: Incoming, from id: UInt64, reply: @escaping @Sendable (Reply) -> Void) {
         let received = ContinuousClock.now
-        queue.async { [self] in
+        onQueue { [self] in
             now = MonotonicClock.milliseconds()
             stats.received()
             guard isServing, let connection = connections[id], !connection.closing else {
