@@ -162,4 +162,26 @@ import Testing
         #expect(Self.peer(1, members: members, epoch: 2, currentEpoch: 1, log: [held]).durablePointToAnnounce == .zero)
         #expect(Self.peer(1, members: members, epoch: 2, currentEpoch: 2, log: [held]).durablePointToAnnounce == held.zxid)
     }
+
+    /// When a follower's own fsync is what lets it commit (the leader's durable point came
+    /// first), the commit comes before the acknowledgement in its effects, so the replies it
+    /// releases are handed to their connections before the acknowledgement to the leader.
+    @Test func aFollowerCommitsBeforeItAcknowledgesTheSameFsync() throws {
+        let members: [PeerID] = [1, 2, 3]
+        var leader = Self.leader(of: members)
+        var follower = Self.peer(2, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
+        let (proposed, leaderEffects) = leader.propose { _ in [7] }
+        let zxid = try #require(proposed)
+        let proposal = try #require(QuorumPeerTests.messages(leaderEffects, to: 2).first)
+        let appended = follower.receive(proposal, from: 1)
+        let synced = leader.persisted(write: try #require(Self.write(of: leaderEffects)))
+        let heartbeat = try #require(QuorumPeerTests.messages(synced, to: 2).first)
+        #expect(Self.commits(follower.receive(heartbeat, from: 1)).isEmpty)
+
+        let effects = follower.persisted(write: try #require(Self.write(of: appended)))
+        let commit = effects.firstIndex { if case .commit = $0 { true } else { false } }
+        let ack = effects.firstIndex { if case .send(to: 1, .ack(_, zxid)) = $0 { true } else { false } }
+        #expect(commit != nil && ack != nil)
+        #expect(try #require(commit) < (try #require(ack)), "the acknowledgement came first: \(effects)")
+    }
 }

@@ -65,8 +65,10 @@ extension QuorumPeer {
             leaderMaybeCommit()
             leaderAnnounceDurable()
         case .follower:
-            followerSendAck()
+            // Commit first: the replies it releases leave ahead of the acknowledgement (which
+            // the leader needs only for its own commit, when this node already commits with it).
             followerCommit(commitZxid)
+            followerSendAck()
         case .candidate: break
         }
     }
