@@ -106,9 +106,7 @@ def measure(kind, args, classes, base):
         tcpdump.wait(timeout=30)
         return hops(data_packets(capture), host.rsplit(":", 1)[1])
     finally:
-        ensemble.stop()
-        for node in ensemble.nodes:
-            node.kill()
+        ensemble.shut_down()
 
 
 def main():

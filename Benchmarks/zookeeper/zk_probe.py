@@ -143,9 +143,7 @@ def main():
             else:
                 stale(ensemble, kind, args.count)
         finally:
-            ensemble.stop()
-            for node in ensemble.nodes:
-                node.kill()
+            ensemble.shut_down()
 
 
 if __name__ == "__main__":

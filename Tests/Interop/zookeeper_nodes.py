@@ -223,6 +223,12 @@ class Ensemble:
         for node in self.nodes:
             node.stop()
 
+    def shut_down(self):
+        """Stops every node, then kills whatever did not stop (the benchmarks' cleanup)."""
+        self.stop()
+        for node in self.nodes:
+            node.kill()
+
     def leader(self, timeout=30.0):
         """The running node whose `srvr` says `Mode: leader` (waits for an election)."""
         deadline = time.monotonic() + timeout

@@ -20,6 +20,13 @@ import Testing
         return leader
     }
 
+    /// The leader proposes one write (payload [7]): its zxid, the leader's effects and the
+    /// proposal they send member 2.
+    static func proposeOne(_ leader: inout QuorumPeer) throws -> (zxid: Zxid, effects: [QuorumEffect], proposal: QuorumMessage) {
+        let (proposed, effects) = leader.propose { _ in [7] }
+        return (try #require(proposed), effects, try #require(QuorumPeerTests.messages(effects, to: 2).first))
+    }
+
     static func write(of effects: [QuorumEffect]) -> UInt64? {
         effects.compactMap { if case .append(_, let write) = $0 { write } else { nil } }.first
     }
@@ -36,9 +43,7 @@ import Testing
         var leader = Self.leader(of: members)
         #expect(leader.role == .leading(established: true))
         var follower = Self.peer(2, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
-        let (proposed, leaderEffects) = leader.propose { _ in [7] }
-        let zxid = try #require(proposed)
-        let proposal = try #require(QuorumPeerTests.messages(leaderEffects, to: 2).first)
+        let (zxid, leaderEffects, proposal) = try Self.proposeOne(&leader)
 
         // The follower holds it durably, the leader has not said it does: not committed.
         let appended = follower.receive(proposal, from: 1)
@@ -170,9 +175,7 @@ import Testing
         let members: [PeerID] = [1, 2, 3]
         var leader = Self.leader(of: members)
         var follower = Self.peer(2, members: members, epoch: leader.epoch, currentEpoch: leader.epoch)
-        let (proposed, leaderEffects) = leader.propose { _ in [7] }
-        let zxid = try #require(proposed)
-        let proposal = try #require(QuorumPeerTests.messages(leaderEffects, to: 2).first)
+        let (zxid, leaderEffects, proposal) = try Self.proposeOne(&leader)
         let appended = follower.receive(proposal, from: 1)
         let synced = leader.persisted(write: try #require(Self.write(of: leaderEffects)))
         let heartbeat = try #require(QuorumPeerTests.messages(synced, to: 2).first)
