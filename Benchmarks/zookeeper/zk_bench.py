@@ -12,7 +12,8 @@ takes turns between them, workload by workload (progress and each figure on stde
 - with 3 or more nodes: kill -9 of the leader, and the time until a client connected to the
   other nodes commits its next write.
 Clients connect to a follower in an ensemble (the node itself when standalone). Prints a
-Markdown table.
+Markdown table, and the share of CPU time the host's hypervisor took for other guests
+(steal) while the workloads ran: on a shared host it swings from 0 to half under load.
 
 Usage: python3 Benchmarks/zookeeper/zk_bench.py [--nodes 1|3] [--petrel .build/release/petrel]
        [--petrel-zookeeper .build/release/petrel-zookeeper] [--rounds 3]
@@ -40,6 +41,20 @@ from zk_probe import cpu_seconds  # noqa: E402
 from kazoo.client import KazooClient  # noqa: E402
 
 DATA = b"x" * 100
+
+
+def cpu_times():
+    """(steal, total) jiffies of all CPUs from /proc/stat."""
+    fields = [int(v) for v in pathlib.Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is within user already)
+    return fields[7], sum(fields[:8])
+
+
+def steal_share(before, after):
+    """The share of the CPUs' time the hypervisor gave to others between two cpu_times():
+    on a shared host it swings from 0 to half under load, and every rate with it."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
 
 
 def rss_mib(nodes):
@@ -187,35 +202,38 @@ def measure(kinds, args, classes, base):
             rows[kind]["rss idle"] = rss_mib(ensemble.nodes)
             hosts[kind] = client_host(ensemble, args.nodes)
         samples = {kind: collections.defaultdict(list) for kind in kinds}
+        steals = []
         for round_ in range(args.rounds):
             order = kinds if round_ % 2 == 0 else kinds[::-1]
             for window in args.windows:
                 for client in args.clients:
                     for kind in order:
                         settle(ensembles)
+                        before = cpu_times()
                         if client == "kazoo":
                             result = kazoo_workload(hosts[kind], args.kazoo_count, window, f"/kazoo{window}r{round_}")
                         else:
                             result = java_workload(classes, hosts[kind], args.java_count, window, f"/java{window}r{round_}")
+                        steal = steal_share(before, cpu_times())
+                        steals.append(steal)
                         for phase, value in result.items():
                             samples[kind][f"{client} {phase} w{window}"].append(value)
                         figures = ", ".join(f"{phase} {value:,.0f}/s" for phase, value in result.items())
-                        print(f"  round {round_ + 1}/{args.rounds}, {client}, window {window}, {kind}: {figures}",
-                              file=sys.stderr, flush=True)
+                        print(f"  round {round_ + 1}/{args.rounds}, {client}, window {window}, {kind}: {figures}"
+                              f" (host steal {steal:.0%})", file=sys.stderr, flush=True)
         for kind in kinds:
             # The median of the rounds: single runs swing by tens of percent on a shared machine.
             for key, values in samples[kind].items():
                 rows[kind][key] = statistics.median(values)
             rows[kind]["rss loaded"] = rss_mib(ensembles[kind].nodes)
+        args.steals = steals
         if args.nodes >= 3:
             for kind in kinds:
                 print(f"  {kind}: leader kill", file=sys.stderr, flush=True)
                 rows[kind]["failover"] = failover_seconds(ensembles[kind])
     finally:
         for ensemble in ensembles.values():
-            ensemble.stop()
-            for node in ensemble.nodes:
-                node.kill()
+            ensemble.shut_down()
     return rows
 
 
@@ -258,7 +276,13 @@ def main():
     ratio_name = f"{names[kinds[0]]} / {names[kinds[1]]}" if len(kinds) == 2 else ""
     header = "| measure | " + " | ".join(names[k] for k in kinds) + (f" | {ratio_name} |" if len(kinds) == 2 else " |")
     print(f"\n{args.nodes} node(s) on loopback; 100-byte znodes; kazoo {args.kazoo_count} and Java client {args.java_count} per phase;"
-          f" median of {args.rounds} round(s)\n")
+          f" median of {args.rounds} round(s)")
+    if args.steals:
+        # Steal is CPU time the host gave to other guests: rates fall with it, so runs on
+        # different days compare only through their ratios, and a high share makes even those noisy.
+        print(f"host steal during the timed workloads: median {statistics.median(args.steals):.0%}"
+              f" (range {min(args.steals):.0%}–{max(args.steals):.0%})")
+    print()
     print(header)
     print("|" + "---|" * (len(kinds) + 1 + (1 if len(kinds) == 2 else 0)))
     for key in rows[kinds[0]]:
