@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from ports import free_port  # noqa: F401 (tests import it from here too)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -79,13 +81,6 @@ def decode_requests(frames_hex):
         [petrel_bin(), "dev", "decode-request"], input="\n".join(frames_hex) + "\n",
         capture_output=True, text=True, timeout=60, check=True)
     return [json.loads(line) for line in result.stdout.splitlines()]
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Broker:

@@ -133,8 +133,12 @@ def test_bad_first_frames_close_the_connection(port, name, data):
 
 def test_oversized_request_after_handshake_closes(port):
     s = Session(port)
-    s.send("setData", string("/zookeeper") + buffer(b"x" * 0x100000) + struct.pack(">i", -1))
-    assert closed_by_peer(s.sock)
+    try:
+        s.send("setData", string("/zookeeper") + buffer(b"x" * 0x100000) + struct.pack(">i", -1))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server closed on the size while the rest of the megabyte was going out
+    else:
+        assert closed_by_peer(s.sock)
     still_serving(port)
 
 

@@ -12,6 +12,8 @@ import socket
 import subprocess
 import time
 
+from ports import free_port  # noqa: F401 (tests import it from here too)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 APACHE_CLASSPATH = ":".join(f"/usr/share/java/{jar}" for jar in ("zookeeper.jar", "slf4j-api.jar", "slf4j-simple.jar"))
 
@@ -36,12 +38,6 @@ class EnsembleNotSupported(RuntimeError):
 
 # What `petrel zookeeper` prints when it refuses an ensemble config (ZooKeeperNode.swift).
 ENSEMBLE_REFUSAL = "runs standalone only"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def four_letter_word(port, word, timeout=5.0) -> str:
