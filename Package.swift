@@ -43,7 +43,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "KafkaProtocol", dependencies: ["Wire"], swiftSettings: strict),
         .target(name: "LogStore", dependencies: ["KafkaRecords", "Wire"], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "Network", dependencies: ["Wire"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "Network", dependencies: ["Wire", "CPetrel"], exclude: ["README.md"], swiftSettings: strict),
         // ZooKeeper: the jute client protocol, and the coordination service.
         .target(name: "ZooKeeperProtocol", dependencies: ["Wire"], swiftSettings: strict),
         .target(

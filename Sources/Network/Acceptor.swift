@@ -54,10 +54,12 @@ final class Acceptor: @unchecked Sendable {
     func start() {
         queue.async { [self] in
             for index in listening.indices {
+                let address = listening[index].address
                 listening[index].sources.start(
                     readable: { [weak self] in self?.acceptAll(listener: index) },
                     writable: {},
-                    closed: {})
+                    closed: {},
+                    failed: { [weak self] reason in self?.context.log("cannot accept on \(address): \(reason)") })
             }
         }
     }

@@ -5,7 +5,7 @@ import Glibc
 /// reading response frames and matching them to requests in order.
 ///
 /// Confined to its own serial queue (hence `@unchecked Sendable`); the public type reaches it
-/// with `queue.async`. Readiness comes from Dispatch sources, as on the server.
+/// with `queue.async`. Readiness comes from `ReadinessPoller`, as on the server.
 final class ClientChannel: @unchecked Sendable {
     typealias ConnectContinuation = CheckedContinuation<Result<Void, NetworkError>, Never>
 
@@ -62,7 +62,8 @@ final class ClientChannel: @unchecked Sendable {
             reading: false,
             readable: { [weak self] in self?.readable() },
             writable: { [weak self] in self?.writable() },
-            closed: {})
+            closed: {},
+            failed: { [weak self] reason in self?.close(.io(reason)) })
         let status = address.withSockAddr { Glibc.connect(sources.fd, $0, $1) }
         if status == 0 { return established() }
         // EINTR: the connection still proceeds asynchronously, like EINPROGRESS.
@@ -176,7 +177,10 @@ final class ClientChannel: @unchecked Sendable {
         switch state {
         case .connecting:
             let code = Posix.pendingError(sources.fd)
-            if code == 0 { return established() }
+            if code == 0 {
+                // A report that reached the queue late can precede the connect's end: wait on.
+                return Posix.isConnected(sources.fd) ? established() : ()
+            }
             close(.system(call: "connect to \(peer)", errno: code))
         case .open:
             flush()

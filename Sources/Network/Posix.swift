@@ -46,6 +46,15 @@ enum Posix {
         return value
     }
 
+    /// Whether a socket has a peer: false while a non-blocking connect is still under way.
+    static func isConnected(_ fd: Int32) -> Bool {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        return withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) == 0 }
+        }
+    }
+
     /// Writing to a socket whose peer has gone raises SIGPIPE, which kills the process unless
     /// ignored. `sendmsg` takes MSG_NOSIGNAL, but `sendfile` has no such flag, so the signal is
     /// ignored process-wide, as the JVM does for Kafka. Evaluated once.

@@ -52,7 +52,8 @@ final class ServerConnection: @unchecked Sendable {
         sources.start(
             readable: { [weak self] in self?.readable() },
             writable: { [weak self] in self?.writable() },
-            closed: { thread.socketDidClose() })
+            closed: { thread.socketDidClose() },
+            failed: { [weak self] reason in self?.close(reason: reason) })
     }
 
     /// Below the in-flight limit and the output budget: another request may be handed out.

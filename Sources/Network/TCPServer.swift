@@ -11,7 +11,7 @@ import Synchronization
 /// A server is started once; call `shutdown` before dropping a started server.
 ///
 /// **Threads.** One acceptor queue and `numNetworkThreads` serial network queues; socket
-/// readiness comes from Dispatch sources. Each connection belongs to one network queue, which
+/// readiness comes from the process's poller thread (`ReadinessPoller`). Each connection belongs to one network queue, which
 /// alone touches its state and calls the handler for it. Nothing blocks: replies come back
 /// from any thread through `queue.async`. See `Sources/Network/README.md`.
 ///

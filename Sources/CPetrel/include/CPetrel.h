@@ -16,3 +16,29 @@ int petrel_crc32c_hardware(void);
 /// 32 MiB after such a block is freed, so later large blocks come from the heap and their
 /// pages stay with the process). Returns 1 on success, 0 where it is not glibc's malloc.
 int petrel_set_mmap_threshold(int bytes);
+
+/// Readiness for the network layer, on one epoll set (see Network/ReadinessPoller.swift).
+/// Interest and readiness are these bits; a hang-up or an error is reported as both.
+#define PETREL_READY_READ 1
+#define PETREL_READY_WRITE 2
+
+/// A new epoll set (close-on-exec), or -1 with errno.
+int petrel_poll_create(void);
+
+/// Adds `fd` with `interest` (PETREL_READY_* bits), one-shot: after one report it is
+/// disabled until `petrel_poll_modify` re-arms it. `token` comes back with each report.
+/// 0 or -1 with errno.
+int petrel_poll_add(int epfd, int fd, int interest, uint64_t token);
+
+/// Re-arms `fd` with `interest` (may be 0: then only a hang-up or an error is reported).
+int petrel_poll_modify(int epfd, int fd, int interest, uint64_t token);
+
+/// Stops watching `fd`.
+int petrel_poll_remove(int epfd, int fd);
+
+/// Waits for up to `capacity` (at most 256) reports, `timeout_ms` -1 for ever; fills their
+/// tokens and readiness bits. The count, or -1 with errno.
+int petrel_poll_wait(int epfd, uint64_t *tokens, int *ready, int capacity, int timeout_ms);
+
+/// Names the calling thread (at most 15 bytes show), for debuggers and `top -H`.
+void petrel_name_this_thread(const char *name);
