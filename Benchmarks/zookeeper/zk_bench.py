@@ -12,7 +12,8 @@ takes turns between them, workload by workload (progress and each figure on stde
 - with 3 or more nodes: kill -9 of the leader, and the time until a client connected to the
   other nodes commits its next write.
 Clients connect to a follower in an ensemble (the node itself when standalone). Prints a
-Markdown table, and the share of CPU time the host's hypervisor took for other guests
+Markdown table (with two targets, the ratio of rates is the median over rounds of the two
+targets' rates in the same round, measured back to back), and the share of CPU time the host's hypervisor took for other guests
 (steal) while the workloads ran: on a shared host it swings from 0 to half under load.
 
 Usage: python3 Benchmarks/zookeeper/zk_bench.py [--nodes 1|3] [--petrel .build/release/petrel]
@@ -226,6 +227,13 @@ def measure(kinds, args, classes, base):
             for key, values in samples[kind].items():
                 rows[kind][key] = statistics.median(values)
             rows[kind]["rss loaded"] = rss_mib(ensembles[kind].nodes)
+        if len(kinds) == 2:
+            # The two targets' figures of one round ran back to back, under about the same
+            # steal; the median of those ratios is steadier than the ratio of the medians,
+            # whose rounds may come from minutes with different steal.
+            first, second = (samples[kind] for kind in kinds)
+            args.round_ratios = {key: statistics.median(a / b for a, b in zip(first[key], second[key]) if b)
+                                 for key in first if key in second and any(second[key])}
         args.steals = steals
         if args.nodes >= 3:
             for kind in kinds:
@@ -265,6 +273,7 @@ def main():
         os.environ["PETREL_BASELINE_BIN"] = args.baseline
     elif "baseline" in args.targets.split(","):
         parser.error("the target `baseline` needs --baseline BINARY")
+    args.round_ratios = {}
     base = pathlib.Path(tempfile.mkdtemp(prefix="petrel-zk-bench-"))
     try:
         classes = compile_java_bench(base)
@@ -277,6 +286,8 @@ def main():
     header = "| measure | " + " | ".join(names[k] for k in kinds) + (f" | {ratio_name} |" if len(kinds) == 2 else " |")
     print(f"\n{args.nodes} node(s) on loopback; 100-byte znodes; kazoo {args.kazoo_count} and Java client {args.java_count} per phase;"
           f" median of {args.rounds} round(s)")
+    if len(kinds) == 2 and args.rounds > 1:
+        print("ratio of rates: the median over rounds of the two targets' rates in the same round (measured back to back)")
     if args.steals:
         # Steal is CPU time the host gave to other guests: rates fall with it, so runs on
         # different days compare only through their ratios, and a high share makes even those noisy.
@@ -298,7 +309,9 @@ def main():
         values = [rows[k].get(key) for k in kinds]
         cells = [fmt.format(v) if v is not None else "n/a" for v in values]
         ratio = ""
-        if len(kinds) == 2 and all(values):
+        if len(kinds) == 2 and key in args.round_ratios:
+            ratio = f" {args.round_ratios[key]:.2f} |"
+        elif len(kinds) == 2 and all(values):
             ratio = f" {values[0] / values[1]:.2f} |"
         print(f"| {label} | " + " | ".join(cells) + " |" + ratio)
 

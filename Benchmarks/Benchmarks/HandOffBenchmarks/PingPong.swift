@@ -15,7 +15,7 @@ enum HandOff: String, CaseIterable {
     /// An event loop per end on its own thread, handling the event inline (`poll` here: the
     /// cost is the wake-up, which an epoll loop shares).
     case ownLoop = "event loop on its own thread"
-    /// A Dispatch read source per end on a serial queue (Petrel's network layer today):
+    /// A Dispatch read source per end on a serial queue (Petrel's network layer until it got its own epoll thread):
     /// libdispatch's event thread wakes a worker, which runs the handler and re-arms.
     case dispatchSources = "Dispatch read source"
 
