@@ -9,7 +9,8 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 petrel="${2:-$repo/.build/debug/petrel}"
 [ -x "$petrel" ] || { echo "no petrel binary at $petrel: run swift build first" >&2; exit 1; }
 work="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+# A free port below the kernel's ephemeral range (Tests/Interop/ports.py says why).
+port="$(cd "$repo/Tests/Interop" && python3 -c 'from ports import free_port; print(free_port())')"
 "$petrel" broker "$repo/config/server.properties" \
     --override "listeners=PLAINTEXT://127.0.0.1:$port" --override "advertised.listeners=PLAINTEXT://127.0.0.1:$port" \
     --override "log.dirs=$work/data" --override group.initial.rebalance.delay.ms=0 > "$work/broker.log" 2>&1 &
