@@ -3,7 +3,8 @@
 Petrel ensemble and a 3-node Apache ZooKeeper 3.8 ensemble, from the kernel's scheduler trace.
 
 For each target in turn it starts an ensemble, runs kazoo in a process of its own (it creates
---count znodes and sets each once, untimed, then sets each again while traced), and records
+--count znodes and sets each once, untimed, then sets each again while traced, or with
+--op create creates as many new ones), and records
 with ftrace the scheduler's switches and wake-ups and kazoo's socket calls. Each write is two
 turns:
 
@@ -23,7 +24,7 @@ Needs root and the kernel's tracefs (/sys/kernel/tracing). Tracing slows both se
 JVM's many threads more; compare the turns' make-up, not the rates, with zk_bench.py.
 
 Usage: python3 Benchmarks/zookeeper/zk_turns.py [--targets petrel,apache] [--count 3000]
-       [--petrel-zookeeper .build/release/petrel-zookeeper]
+       [--op set|create] [--petrel-zookeeper .build/release/petrel-zookeeper]
 """
 import argparse
 import collections
@@ -59,8 +60,12 @@ for path in paths:
     zk.set(path, b"y" * 100)
 print("ready", flush=True)
 sys.stdin.readline()
-for path in paths:
-    zk.set(path, b"x" * 100)
+if sys.argv[3] == "create":
+    for path in paths:
+        zk.create(path + "c", b"x" * 100)
+else:
+    for path in paths:
+        zk.set(path, b"x" * 100)
 print("done", flush=True)
 zk.stop()
 zk.close()
@@ -172,7 +177,7 @@ def turns(trace, roles, kazoo_threads):
     return {kind: records[1:] for kind, records in done.items()}
 
 
-def measure(kind, count, base):
+def measure(kind, count, base, op="set"):
     ensemble = Ensemble(base / kind, size=3, kind=kind, config={"tickTime": "2000"}).start()
     client = None
     try:
@@ -182,7 +187,7 @@ def measure(kind, count, base):
         if leader is None:
             raise RuntimeError(f"{kind}: no leader")
         print(f"{kind}: {count} creates and sets, untimed", file=sys.stderr, flush=True)
-        client = subprocess.Popen([sys.executable, "-c", CLIENT, host, str(count)],
+        client = subprocess.Popen([sys.executable, "-c", CLIENT, host, str(count), op],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if client.stdout.readline().strip() != "ready":
             raise RuntimeError(f"{kind}: the kazoo client did not start")
@@ -194,10 +199,10 @@ def measure(kind, count, base):
         kazoo_threads = threads(client.pid)
         for tid in kazoo_threads:
             roles[tid] = "kazoo"
-        print(f"{kind}: tracing {count} sets", file=sys.stderr, flush=True)
+        print(f"{kind}: tracing {count} {op}s", file=sys.stderr, flush=True)
         started = time.perf_counter()
         trace = trace_turns(client, kazoo_threads)
-        print(f"{kind}: {count / (time.perf_counter() - started):,.0f} sets/s while traced", file=sys.stderr, flush=True)
+        print(f"{kind}: {count / (time.perf_counter() - started):,.0f} {op}s/s while traced", file=sys.stderr, flush=True)
         client.wait(timeout=30)
         return turns(trace, roles, kazoo_threads)
     finally:
@@ -210,18 +215,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets", default="petrel,apache")
     parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--op", choices=["set", "create"], default="set", help="what the traced writes do")
     parser.add_argument("--petrel-zookeeper", default=str(REPO / ".build" / "release" / "petrel-zookeeper"))
     args = parser.parse_args()
     if not os.access(TRACING / "trace", os.W_OK):
         sys.exit(f"zk_turns.py needs root and the kernel's tracefs at {TRACING}")
     os.environ.setdefault("PETREL_ZOOKEEPER_BIN", args.petrel_zookeeper)
     base = pathlib.Path(tempfile.mkdtemp(prefix="petrel-zk-turns-"))
-    results = {kind: measure(kind, args.count, base) for kind in args.targets.split(",") if kind}
+    results = {kind: measure(kind, args.count, base, args.op) for kind in args.targets.split(",") if kind}
     names = {"petrel": "Petrel", "apache": "Apache ZooKeeper 3.8", "baseline": "Petrel baseline"}
     for turn in ("server", "client"):
         keys = sorted({key for records in results.values() for record in records[turn] for key in record},
                       key=lambda key: (key != "turn", key))
-        print(f"\nkazoo setData one at a time through a follower: the {turn} turn, mean / median per write "
+        print(f"\nkazoo {'create' if args.op == 'create' else 'setData'} one at a time through a follower: the {turn} turn, mean / median per write "
               "(µs; wake-ups and preemptions are counts)\n")
         print("| | " + " | ".join(names.get(kind, kind) for kind in results) + " |")
         print("|---|" + "---|" * len(results))
