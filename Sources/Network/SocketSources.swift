@@ -17,7 +17,7 @@ import Glibc
 final class SocketSources: @unchecked Sendable {
     let fd: Int32
     private let queue: DispatchQueue
-    private let poller: ReadinessPoller
+    private let poller = ReadinessPoller.shared
     /// The poller's token for this socket; 0 until first registered.
     private var token: UInt64 = 0
     private var reading = false
@@ -32,10 +32,9 @@ final class SocketSources: @unchecked Sendable {
     private var closedHandler: (() -> Void)?
     private var failedHandler: ((String) -> Void)?
 
-    init(fd: Int32, queue: DispatchQueue, poller: ReadinessPoller = .shared) {
+    init(fd: Int32, queue: DispatchQueue) {
         self.fd = fd
         self.queue = queue
-        self.poller = poller
     }
 
     /// Starts watching for readability (on by default) and keeps the write handler for later.

@@ -155,18 +155,9 @@ extension NetworkTests {
         @Test func connectTimesOut() async throws {
             // A listener whose backlog is full does not complete new handshakes: a reliable
             // way to make connect hang without leaving the machine.
-            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let (listener, port) = try boundLoopbackSocket()
             defer { Glibc.close(listener) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-            }
             _ = listen(listener, 0)
-            let port = UInt16(bigEndian: address.sin_port)
             var fillers: [FrameConnection] = []
             var timedOut = false
             for _ in 0..<8 {
