@@ -23,8 +23,13 @@ final class NetworkThread: @unchecked Sendable {
     private var draining = false
     private var onDrained: (@Sendable () -> Void)?
 
+    /// The serial queue at the top of `queue`'s hierarchy (see `SerialHierarchy`).
+    private let root: DispatchQueue
+
     init(index: Int, context: ServerContext) {
         self.queue = DispatchQueue(label: "petrel.network.\(index)", target: context.configuration.targetQueue)
+        root = context.configuration.targetQueue ?? queue
+        SerialHierarchy.mark(root)
         self.context = context
         self.readBuffer = .allocate(capacity: Self.readBufferSize)
     }
@@ -67,8 +72,11 @@ final class NetworkThread: @unchecked Sendable {
     }
 
     /// Hands a reply to its connection, or releases it if the connection has gone. Any thread.
+    /// Any thread. From under the thread's own hierarchy (a handler on the same event loop)
+    /// replies, pushes and closes are taken at once, all three alike so they keep the order
+    /// they were made in: queued, a reply waited behind everything the loop got meanwhile.
     func deliver(_ reply: Reply, connectionID: UInt64, sequence: UInt64) {
-        queue.async { [self] in
+        onQueue { [self] in
             guard let connection = connections[connectionID] else { return reply.discard() }
             connection.complete(sequence, with: reply)
         }
@@ -76,7 +84,7 @@ final class NetworkThread: @unchecked Sendable {
 
     /// Queues a frame nobody asked for (see `ConnectionChannel`). Any thread.
     func push(_ frame: OutgoingFrame, connectionID: UInt64) {
-        queue.async { [self] in
+        onQueue { [self] in
             guard let connection = connections[connectionID] else { return frame.finish(written: false) }
             connection.push(frame)
         }
@@ -84,7 +92,12 @@ final class NetworkThread: @unchecked Sendable {
 
     /// Flushes what is queued, then closes (see `ConnectionChannel.close`). Any thread.
     func closeConnection(_ connectionID: UInt64, reason: String) {
-        queue.async { [self] in connections[connectionID]?.finish(reason: reason) }
+        onQueue { [self] in connections[connectionID]?.finish(reason: reason) }
+    }
+
+    private func onQueue(_ body: @escaping @Sendable () -> Void) {
+        if SerialHierarchy.callerHolds(root) { return body() }
+        queue.async(execute: body)
     }
 
     // MARK: Called by connections, on the queue

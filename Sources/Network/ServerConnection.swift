@@ -33,6 +33,9 @@ final class ServerConnection: @unchecked Sendable {
     private var writeBlocked = false
     /// A flush pass of the thread will write the queued output (`NetworkThread.flushSoon`).
     private var flushScheduled = false
+    /// Frames are being read and handed out: replies made meanwhile wait for the flush pass,
+    /// so a burst of requests answered at once shares a write.
+    private var readTurn = false
     private var lastActivity = ContinuousClock.now
     /// The first bytes of the connection while `firstWordResponder` has yet to see four of
     /// them; nil once they are handed on (or when there is no responder).
@@ -69,6 +72,8 @@ final class ServerConnection: @unchecked Sendable {
         guard mayDispatch, unread.isEmpty else { return refresh() }
         let buffer = thread.readBuffer
         var reads = 0
+        readTurn = true
+        defer { readTurn = false }
         // A few reads per event, then yield the queue to other connections; level-triggered
         // readiness brings us back if more is waiting.
         while reads < 4, mayDispatch {
@@ -186,7 +191,14 @@ final class ServerConnection: @unchecked Sendable {
                 unread = []
             }
         }
-        scheduleFlush()
+        if sequencer.outstanding == 0 && !writeBlocked && !readTurn {
+            // No other reply is on its way to share a write (none outstanding, and no frames
+            // being read that could make more): waiting for the flush pass would only put this
+            // one behind whatever the queue (an event loop shared with other work) got meanwhile.
+            flush()
+        } else {
+            scheduleFlush()
+        }
         refresh()
     }
 

@@ -52,10 +52,11 @@ extension ZooKeeperNode {
         do {
             (store, contents) = try QuorumFileStore.open(
                 dataDirectory: config.dataDir, dataLogDirectory: config.dataLogDir, preAllocSizeKB: config.preAllocSizeKB,
-                extendedTypes: config.extendedTypesEnabled)
+                extendedTypes: config.extendedTypesEnabled, forceSync: config.forceSync)
         } catch {
             throw .recovery("\(error)")
         }
+        if !config.forceSync { logger.warning("forceSync=no: acknowledged writes can be lost if the machine fails") }
         for skipped in contents.skippedSnapshots { logger.warning("skipped an unreadable snapshot: \(skipped)") }
         for truncated in contents.truncated { logger.warning("truncated a torn transaction log tail: \(truncated)") }
         logger.info(

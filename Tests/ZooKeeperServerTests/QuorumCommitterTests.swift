@@ -31,7 +31,7 @@ import Testing
         }
         func append(_ entries: [QuorumEntry]) throws { contents.withLock { $0.written += entries } }
         func sync() throws { contents.withLock { $0.durableCount = $0.written.count } }
-        func syncer() -> @Sendable () throws -> Void {
+        func syncer() -> (@Sendable () throws -> Void)? {
             let count = contents.withLock { $0.written.count }
             return {
                 if self.syncsHeld.withLock({ $0 }) { self.syncGate.wait() }
@@ -160,6 +160,28 @@ import Testing
     /// A follower applies only what committed, so its replies need not wait for the proposals
     /// in its log: `release` runs at once while a write is stuck uncommitted (the leader's fsync
     /// held), where `submit` waits for it.
+    /// A release made from under the node's queue runs at once (a follower's reply leaves
+    /// ahead of what its commit queued), but never ahead of a submit or release still queued.
+    @Test func aReleaseFromUnderTheQueueRunsAtOnceButNotPastQueuedCalls() async throws {
+        let lost = Shared<[String]>([])
+        let members = Self.startCluster(lost: lost)
+        defer { for member in members.values { member.node.stop() } }
+        let chief = try #require(await Self.establishedLeader(of: members))
+        let follower = try #require(members.values.first { $0.node !== chief.node })
+
+        let ran = Shared<[String]>([])
+        let order: [String] = follower.node.queue.sync {
+            follower.committer.release([.run { ran.update { $0.append("at once") } }])
+            let atOnce = ran.value
+            follower.committer.submit([], effects: [.run { ran.update { $0.append("submitted") } }])
+            follower.committer.release([.run { ran.update { $0.append("released behind it") } }])
+            return atOnce
+        }
+        #expect(order == ["at once"])
+        #expect(await Self.waitUntil { ran.value == ["at once", "submitted", "released behind it"] })
+        #expect(lost.value.isEmpty)
+    }
+
     @Test func aFollowersReleasedEffectsRunWhileAWriteInItsLogIsUncommitted() async throws {
         let lost = Shared<[String]>([])
         let members = Self.startCluster(lost: lost)

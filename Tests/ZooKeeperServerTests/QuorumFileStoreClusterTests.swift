@@ -20,9 +20,9 @@ import Testing
 
         init(
             id: PeerID, members: [PeerID], dir: ZKTempDir, retain: Int = 3, timing: QuorumTiming = QuorumFileStoreClusterTests.timing,
-            lost: Shared<[String]>, send: @escaping @Sendable (PeerID, [UInt8]) -> Void
+            forceSync: Bool = true, lost: Shared<[String]>, send: @escaping @Sendable (PeerID, [UInt8]) -> Void
         ) throws {
-            let (store, contents) = try QuorumFileStoreTests.open(dir)
+            let (store, contents) = try QuorumFileStoreTests.open(dir, forceSync: forceSync)
             let peer = QuorumPeer(
                 id: id, members: members, timing: timing, persistent: contents.persistent,
                 snapshot: contents.snapshot, log: contents.entries, seed: UInt64(id))
@@ -131,7 +131,9 @@ import Testing
         #expect(contents.database.tree.nodes.count == ZKDatabase(extendedTypes: false).tree.nodes.count + 5 * 4)
     }
 
-    @Test func threeNodesOnLoopbackOnRealDirectoriesRestartWithEverythingCommitted() async throws {
+    /// Also with `forceSync=no`: writes commit without an fsync, and a clean stop keeps them.
+    @Test(arguments: [true, false])
+    func threeNodesOnLoopbackOnRealDirectoriesRestartWithEverythingCommitted(forceSync: Bool) async throws {
         let ids: [PeerID] = [1, 2, 3]
         let dirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, ZKTempDir("quorum-tcp-\($0)")) })
         defer { for dir in dirs.values { dir.remove() } }
@@ -146,7 +148,9 @@ import Testing
             for id in ids {
                 guard let transport = transports[id], let dir = dirs[id] else { continue }
                 transport.connect(to: addresses)
-                let member = try Member(id: id, members: ids, dir: dir, lost: lost) { to, frame in transport.send(to: to, frame: frame) }
+                let member = try Member(id: id, members: ids, dir: dir, forceSync: forceSync, lost: lost) { to, frame in
+                    transport.send(to: to, frame: frame)
+                }
                 transport.deliver { from, body in member.node.receive(body: body, from: from) }
                 members[id] = member
             }

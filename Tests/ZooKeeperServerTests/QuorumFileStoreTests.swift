@@ -8,8 +8,8 @@ import Testing
 @Suite struct QuorumFileStoreTests {
     /// A store over `<dir>/data` and `<dir>/log` (so `dir.snapshots` and `dir.logs` are its
     /// version-2 directories), with small preallocation.
-    static func open(_ dir: ZKTempDir) throws -> (store: QuorumFileStore, contents: QuorumFileStore.Contents) {
-        try QuorumFileStore.open(dataDirectory: dir.path + "/data", dataLogDirectory: dir.path + "/log", preAllocSizeKB: 4)
+    static func open(_ dir: ZKTempDir, forceSync: Bool = true) throws -> (store: QuorumFileStore, contents: QuorumFileStore.Contents) {
+        try QuorumFileStore.open(dataDirectory: dir.path + "/data", dataLogDirectory: dir.path + "/log", preAllocSizeKB: 4, forceSync: forceSync)
     }
 
     /// An entry whose payload is a real transaction with its zxid, as the committer makes them.
@@ -24,6 +24,22 @@ import Testing
 
     static func logNames(_ dir: ZKTempDir) -> [String] {
         dir.names(in: dir.logs).filter { $0.hasPrefix("log.") }
+    }
+
+    /// zoo.cfg's `forceSync=no` holds for an ensemble member's log as for a standalone node's:
+    /// nothing to fsync, and what was appended is still there after a reopen.
+    @Test func withoutForceSyncThereIsNothingToSyncAndAppendsSurviveAReopen() throws {
+        let dir = ZKTempDir("quorum-store-nosync")
+        defer { dir.remove() }
+        do {
+            let (synced, _) = try Self.open(dir)
+            #expect(synced.syncer() != nil)
+        }
+        let (store, _) = try Self.open(dir, forceSync: false)
+        #expect(store.syncer() == nil)
+        try store.append(Self.entries(1, 1...3))
+        let (_, contents) = try Self.open(dir, forceSync: false)
+        #expect(contents.entries.map(\.zxid) == Self.entries(1, 1...3).map(\.zxid))
     }
 
     @Test func appendedEntriesAndTheStateSurviveAReopen() throws {

@@ -17,7 +17,7 @@ import Testing
         let record: Record
         init(_ record: Record) { self.record = record }
         func append(_ entries: [QuorumEntry]) throws { record.add("append \(entries.count)") }
-        func syncer() -> @Sendable () throws -> Void { { [record] in record.add("sync") } }
+        func syncer() -> (@Sendable () throws -> Void)? { { [record] in record.add("sync") } }
         func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]? { nil }
         func truncate(after zxid: Zxid) throws { record.add("truncate") }
         func install(_ snapshot: QuorumSnapshot) throws { record.add("install") }

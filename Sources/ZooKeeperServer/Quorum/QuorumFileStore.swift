@@ -12,7 +12,9 @@ import Glibc
 /// **Durability.** `append` writes to the page cache; `sync` (or `syncer`, off the queue)
 /// fdatasyncs the current log file (`QuorumNode` calls it once per batch: group commit). Only the current file is ever
 /// unsynced: a roll, a truncation or a snapshot install syncs it first. `truncate`, `install`
-/// and `persist` are durable when they return.
+/// and `persist` are durable when they return. With zoo.cfg's `forceSync=no` appends are never
+/// fsynced (as in ZooKeeper, whose `forceSync` covers every member's log): an acknowledged write
+/// survives a process crash, not a machine's.
 ///
 /// **Concurrency.** Like every `QuorumStore`, owned by its node's queue.
 final class QuorumFileStore: QuorumStore, @unchecked Sendable {
@@ -20,6 +22,7 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
     let snapshotDirectory: String
     let logDirectory: String
     private let log: TxnLogFile
+    private let forceSync: Bool
 
     /// What a node starts from: hand `persistent`, `snapshot` and `entries` to `QuorumPeer`.
     struct Contents: Sendable {
@@ -51,8 +54,9 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
         }
     }
 
-    private init(dataDirectory: String, logDirectory: String, preAllocSizeKB: Int) {
+    private init(dataDirectory: String, logDirectory: String, preAllocSizeKB: Int, forceSync: Bool) {
         self.dataDirectory = dataDirectory
+        self.forceSync = forceSync
         snapshotDirectory = dataDirectory + "/" + StorageFiles.versionDirectory
         self.logDirectory = logDirectory
         log = TxnLogFile(directory: logDirectory, preAllocSizeKB: preAllocSizeKB)
@@ -62,10 +66,11 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
     /// `version-2`), recovering what is there: a torn log tail is cut off, as at a standalone
     /// start. Appends then go to a new log file.
     static func open(
-        dataDirectory: String, dataLogDirectory: String, preAllocSizeKB: Int = 65536, extendedTypes: Bool = false
+        dataDirectory: String, dataLogDirectory: String, preAllocSizeKB: Int = 65536, extendedTypes: Bool = false, forceSync: Bool = true
     ) throws(OpenError) -> (store: QuorumFileStore, contents: Contents) {
         let store = QuorumFileStore(
-            dataDirectory: dataDirectory, logDirectory: dataLogDirectory + "/" + StorageFiles.versionDirectory, preAllocSizeKB: preAllocSizeKB)
+            dataDirectory: dataDirectory, logDirectory: dataLogDirectory + "/" + StorageFiles.versionDirectory, preAllocSizeKB: preAllocSizeKB,
+            forceSync: forceSync)
         let persistent: QuorumPersistentState
         do throws(QuorumStateFile.ReadError) {
             persistent = try QuorumStateFile.read(dataDirectory: dataDirectory)
@@ -114,8 +119,9 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
     }
 
     /// An fdatasync of the current file (the only one ever unsynced), which stays open while
-    /// the returned call holds it, even if the log rolls meanwhile.
-    func syncer() -> @Sendable () throws -> Void {
+    /// the returned call holds it, even if the log rolls meanwhile; nil with `forceSync=no`.
+    func syncer() -> (@Sendable () throws -> Void)? {
+        guard forceSync else { return nil }
         let file = log.currentFile
         return { try file?.syncData() }
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import Network
 import Wire
 
 /// Runs a `QuorumPeer` for real: on one serial queue, with a store for its disk, a transport
@@ -53,8 +54,18 @@ final class QuorumNode: @unchecked Sendable {
         self.transport = transport
         queue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id)", qos: .userInitiated, target: targetQueue)
         syncQueue = DispatchQueue(label: "petrel.zookeeper.quorum.\(peer.id).sync", qos: .userInitiated)
+        root = targetQueue ?? queue
+        SerialHierarchy.mark(root)
         releaseSnapshotBytesIfStored()
     }
+
+    /// The serial queue at the top of `queue`'s hierarchy: the member's event loop, if any.
+    private let root: DispatchQueue
+
+    /// Whether the caller runs under `queue`'s hierarchy (`queue` itself, or anything else on
+    /// the member's event loop), so it holds the node exclusively and may do queue work at
+    /// once instead of queueing it behind whatever the loop has waiting.
+    var callerHoldsQueue: Bool { SerialHierarchy.callerHolds(root) }
 
     /// Sets who hears the events (before `start`).
     func listen(_ listener: @escaping @Sendable (QuorumEvent) -> Void) {
@@ -303,17 +314,25 @@ final class QuorumNode: @unchecked Sendable {
         guard !syncScheduled, !failed else { return }
         syncScheduled = true
         let through = lastWrite
-        let makeDurable = store.syncer()
+        guard let makeDurable = store.syncer() else {
+            // Nothing to wait for (`forceSync=no`): reported after the work queued, as an
+            // fsync's would be, without leaving the queue.
+            queue.async { [self] in synced(through: through, .success(())) }
+            return
+        }
         syncQueue.async { [self] in
             let outcome = Result { try makeDurable() }
-            queue.async { [self] in
-                syncScheduled = false
-                guard !failed else { return }
-                if case .failure(let error) = outcome { return fail("quorum store sync: \(error)") }
-                perform(peer.persisted(write: through))
-                if lastWrite > through { startSync() }
-            }
+            queue.async { [self] in synced(through: through, outcome) }
         }
+    }
+
+    /// Everything written up to `through` is durable (or the fsync failed).
+    private func synced(through: UInt64, _ outcome: Result<Void, any Error>) {
+        syncScheduled = false
+        guard !failed else { return }
+        if case .failure(let error) = outcome { return fail("quorum store sync: \(error)") }
+        perform(peer.persisted(write: through))
+        if lastWrite > through { startSync() }
     }
 
     /// Nothing more may be acknowledged: stop, and let the host take the node down.

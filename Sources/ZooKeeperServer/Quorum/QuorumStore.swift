@@ -9,8 +9,9 @@ protocol QuorumStore: AnyObject {
     /// What makes every append so far durable, to run off the node's queue while later appends
     /// go on (so the node keeps sending and receiving during an fsync). Appends made after this
     /// call are not covered; a roll, truncation or install meanwhile stays correct (each syncs
-    /// what it leaves behind itself).
-    func syncer() -> @Sendable () throws -> Void
+    /// what it leaves behind itself). Nil when appends need no more (`forceSync=no`): the
+    /// node then counts them durable once written.
+    func syncer() -> (@Sendable () throws -> Void)?
     /// The durable entries the store holds in `(after, through]` (for a DIFF whose payloads the
     /// node's memory let go; `after` may be a snapshot's zxid); the caller checks they are all
     /// there.

@@ -23,9 +23,9 @@ import ZooKeeperProtocol
 /// **Reads** answer from the current database, behind the same release order.
 final class RequestProcessor: @unchecked Sendable {
     let queue: DispatchQueue
-    /// Set on the queue at the top of `queue`'s hierarchy: code running anywhere under it
-    /// already has the processor to itself (see `exclusively`).
-    private let hierarchyKey = DispatchSpecificKey<Bool>()
+    /// The serial queue at the top of `queue`'s hierarchy: code running anywhere under it
+    /// already has the processor to itself (see `exclusively`, `SerialHierarchy`).
+    private let root: DispatchQueue
     let config: ZooKeeperConfig
     let logger: Logger
     let stats: ServerStats
@@ -61,7 +61,8 @@ final class RequestProcessor: @unchecked Sendable {
         targetQueue: DispatchQueue? = nil
     ) {
         queue = DispatchQueue(label: "petrel.zookeeper.processor", qos: .userInitiated, target: targetQueue)
-        (targetQueue ?? queue).setSpecific(key: hierarchyKey, value: true)
+        root = targetQueue ?? queue
+        SerialHierarchy.mark(root)
         self.config = config
         self.database = database
         self.committer = committer
@@ -99,7 +100,7 @@ final class RequestProcessor: @unchecked Sendable {
 
     /// Whether the caller runs under `queue`'s hierarchy (the node's event loop), so it has the
     /// processor to itself already.
-    private var runsUnderQueue: Bool { DispatchQueue.getSpecific(key: hierarchyKey) == true }
+    private var runsUnderQueue: Bool { SerialHierarchy.callerHolds(root) }
 
     /// Runs `body` on the processor: at once when the caller runs under its event loop (an
     /// ensemble member's connections and quorum node do), else queued. Every entry point from
@@ -222,15 +223,18 @@ final class RequestProcessor: @unchecked Sendable {
             // Released once the batch commits: then it is never undone.
             pendingEffects.append(.run { [weak self] in self?.confirm(through: last) })
         }
-        if pendingTxns.isEmpty && (ensemble.mode == .following || ensemble.mode == .looking) {
-            // This state holds only committed transactions (a follower applies on commit, a
-            // looking node has undone what it had not): nothing to wait for.
-            committer.release(pendingEffects)
-        } else {
-            committer.submit(pendingTxns, effects: pendingEffects)
-        }
+        // Taken first: the committer may run the effects at once, and one may lead back here.
+        let txns = pendingTxns
+        let effects = pendingEffects
         pendingTxns = []
         pendingEffects = []
+        if txns.isEmpty && (ensemble.mode == .following || ensemble.mode == .looking) {
+            // This state holds only committed transactions (a follower applies on commit, a
+            // looking node has undone what it had not): nothing to wait for.
+            committer.release(effects)
+        } else {
+            committer.submit(txns, effects: effects)
+        }
         if txnsSinceSnapshot >= snapshotThreshold {
             txnsSinceSnapshot = 0
             snapshotThreshold = Self.randomThreshold(config.snapCount)
