@@ -138,6 +138,18 @@ def leader_of(ensemble):
     return None
 
 
+def three_nodes_with_leader(kind, base):
+    """A 3-node ensemble of `kind` under `base`, started; with the address of a follower for
+    clients and the leader node. The caller shuts it down."""
+    ensemble = Ensemble(base / kind, size=3, kind=kind, config={"tickTime": "2000"}).start()
+    time.sleep(1)
+    leader = leader_of(ensemble)
+    if leader is None:
+        ensemble.shut_down()
+        raise RuntimeError(f"{kind}: no leader")
+    return ensemble, client_host(ensemble, 3), leader
+
+
 def failover_seconds(ensemble):
     """kill -9 of the leader → the next committed write of a client on the other nodes."""
     leader = leader_of(ensemble)

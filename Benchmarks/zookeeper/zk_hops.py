@@ -36,8 +36,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from zookeeper_nodes import Ensemble  # noqa: E402
-from zk_bench import client_host, compile_java_bench, java_workload, kazoo_workload, leader_of  # noqa: E402
+from zk_bench import compile_java_bench, java_workload, kazoo_workload, three_nodes_with_leader  # noqa: E402
 
 
 def data_packets(capture):
@@ -86,13 +85,9 @@ def hops(packets, client_port):
 
 
 def measure(kind, args, classes, base):
-    ensemble = Ensemble(base / kind, size=3, kind=kind, config={"tickTime": "2000"}).start()
+    ensemble, host, _ = three_nodes_with_leader(kind, base)
     capture = str(base / f"{kind}.pcap")
     try:
-        time.sleep(1)
-        host = client_host(ensemble, 3)
-        if leader_of(ensemble) is None:
-            raise RuntimeError(f"{kind}: no leader")
         print(f"{kind}: warming up ({args.warmup} per phase)", file=sys.stderr, flush=True)
         java_workload(classes, host, args.warmup, 1, "/warm")
         tcpdump = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "96", "-w", capture, "tcp"], stderr=subprocess.DEVNULL)

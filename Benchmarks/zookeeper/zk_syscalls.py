@@ -37,24 +37,15 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from zookeeper_nodes import Ensemble  # noqa: E402
-from zk_bench import APACHE_CLASSPATH, client_host, compile_java_bench, java_workload, leader_of  # noqa: E402
+from zk_bench import APACHE_CLASSPATH, compile_java_bench, java_workload, three_nodes_with_leader  # noqa: E402
+from zk_turns import TRACING, write_tracing  # noqa: E402
 
-TRACING = pathlib.Path("/sys/kernel/tracing")
 # x86-64 system call numbers of the calls that move a write along.
 CALLS = {0: "read", 1: "write", 18: "pwrite", 19: "readv", 20: "writev", 44: "sendto", 45: "recvfrom",
          46: "sendmsg", 47: "recvmsg", 74: "fsync", 75: "fdatasync", 232: "epoll_wait", 281: "epoll_pwait"}
 SENDS = {"write", "writev", "sendto", "sendmsg"}
 RECEIVES = {"read", "readv", "recvfrom", "recvmsg"}
 EVENT = re.compile(r"-(\d+)\s+\[\d+\]\s+\S+\s+([\d.]+): sys_(enter|exit): NR (\d+) (?:\(([0-9a-f]+),|= (-?\d+))")
-
-
-def write_tracing(name, value):
-    fd = os.open(TRACING / name, os.O_WRONLY | os.O_TRUNC)
-    try:
-        os.write(fd, value.encode())
-    finally:
-        os.close(fd)
 
 
 def socket_ports():
@@ -164,14 +155,9 @@ def timeline(found):
 
 
 def measure(kind, args, classes, base):
-    ensemble = Ensemble(base / kind, size=3, kind=kind, config={"tickTime": "2000"}).start()
+    ensemble, host, leader = three_nodes_with_leader(kind, base)
     client = None
     try:
-        time.sleep(1)
-        host = client_host(ensemble, 3)
-        leader = leader_of(ensemble)
-        if leader is None:
-            raise RuntimeError(f"{kind}: no leader")
         print(f"{kind}: warming up ({args.warmup} per phase)", file=sys.stderr, flush=True)
         java_workload(classes, host, args.warmup, 64, "/warm64")
         java_workload(classes, host, max(args.warmup // 4, 1), 1, "/warm1")

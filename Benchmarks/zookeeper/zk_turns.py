@@ -40,8 +40,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from zookeeper_nodes import Ensemble  # noqa: E402
-from zk_bench import client_host, leader_of  # noqa: E402
+from zk_bench import three_nodes_with_leader  # noqa: E402
 
 TRACING = pathlib.Path("/sys/kernel/tracing")
 EVENTS = ["sched:sched_switch", "sched:sched_wakeup", "syscalls:sys_enter_sendto", "syscalls:sys_exit_recvfrom"]
@@ -178,14 +177,9 @@ def turns(trace, roles, kazoo_threads):
 
 
 def measure(kind, count, base, op="set"):
-    ensemble = Ensemble(base / kind, size=3, kind=kind, config={"tickTime": "2000"}).start()
+    ensemble, host, leader = three_nodes_with_leader(kind, base)
     client = None
     try:
-        time.sleep(1)
-        host = client_host(ensemble, 3)
-        leader = leader_of(ensemble)
-        if leader is None:
-            raise RuntimeError(f"{kind}: no leader")
         print(f"{kind}: {count} creates and sets, untimed", file=sys.stderr, flush=True)
         client = subprocess.Popen([sys.executable, "-c", CLIENT, host, str(count), op],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -72,9 +72,9 @@ final class NetworkThread: @unchecked Sendable {
     }
 
     /// Hands a reply to its connection, or releases it if the connection has gone. Any thread.
-    /// Any thread. From under the thread's own hierarchy (a handler on the same event loop)
-    /// replies, pushes and closes are taken at once, all three alike so they keep the order
-    /// they were made in: queued, a reply waited behind everything the loop got meanwhile.
+    /// From under the thread's own hierarchy (a handler on the same event loop) replies, pushes
+    /// and closes are taken at once, all three alike so they keep the order they were made in:
+    /// queued, a reply waited behind everything the loop got meanwhile.
     func deliver(_ reply: Reply, connectionID: UInt64, sequence: UInt64) {
         onQueue { [self] in
             guard let connection = connections[connectionID] else { return reply.discard() }
@@ -96,8 +96,7 @@ final class NetworkThread: @unchecked Sendable {
     }
 
     private func onQueue(_ body: @escaping @Sendable () -> Void) {
-        if SerialHierarchy.callerHolds(root) { return body() }
-        queue.async(execute: body)
+        SerialHierarchy.run(on: queue, under: root, body)
     }
 
     // MARK: Called by connections, on the queue

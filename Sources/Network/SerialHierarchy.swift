@@ -22,4 +22,11 @@ public enum SerialHierarchy {
     public static func callerHolds(_ root: DispatchQueue) -> Bool {
         DispatchQueue.getSpecific(key: key) == ObjectIdentifier(root)
     }
+
+    /// Runs `body` now when the caller holds `root`, else queues it on `queue` (which runs
+    /// under `root`).
+    public static func run(on queue: DispatchQueue, under root: DispatchQueue, _ body: @escaping @Sendable () -> Void) {
+        if callerHolds(root) { return body() }
+        queue.async(execute: body)
+    }
 }

@@ -94,13 +94,9 @@ final class RequestProcessor: @unchecked Sendable {
     /// cannot wait for the loop it runs on), otherwise on `queue`, waiting. Only for brief,
     /// non-blocking work (the four-letter words).
     func exclusively<T>(_ body: () -> T) -> T {
-        if runsUnderQueue { return body() }
+        if SerialHierarchy.callerHolds(root) { return body() }
         return queue.sync(execute: body)
     }
-
-    /// Whether the caller runs under `queue`'s hierarchy (the node's event loop), so it has the
-    /// processor to itself already.
-    private var runsUnderQueue: Bool { SerialHierarchy.callerHolds(root) }
 
     /// Runs `body` on the processor: at once when the caller runs under its event loop (an
     /// ensemble member's connections and quorum node do), else queued. Every entry point from
@@ -109,8 +105,7 @@ final class RequestProcessor: @unchecked Sendable {
     /// follower's reply waited behind its acknowledgement to the leader and the next message
     /// read.
     func onQueue(_ body: @escaping @Sendable () -> Void) {
-        if runsUnderQueue { return body() }
-        queue.async(execute: body)
+        SerialHierarchy.run(on: queue, under: root, body)
     }
 
     func start() {
