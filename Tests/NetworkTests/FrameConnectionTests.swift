@@ -110,6 +110,48 @@ extension NetworkTests {
             }
         }
 
+        /// A frame sent from under the connection's target queue (marked as a hierarchy's root)
+        /// is written before the sender's turn ends, unless sends queued from elsewhere are
+        /// still waiting for the loop: then it queues behind them, and all arrive in order.
+        @Test func aSendFromUnderTheTargetQueueIsWrittenAtOnceButNotPastQueuedSends() async throws {
+            let loop = DispatchQueue(label: "test.loop")
+            SerialHierarchy.mark(loop)
+            let (listener, port) = try boundLoopbackSocket()
+            defer { Glibc.close(listener) }
+            guard listen(listener, 8) == 0 else { throw TestFailure("listen: \(errno)") }
+            let connection = try await FrameConnection.connect(host: "127.0.0.1", port: port, targetQueue: loop)
+            let accepted = accept(listener, nil, nil)
+            guard accepted >= 0 else { throw TestFailure("accept: \(errno)") }
+            defer { Glibc.close(accepted) }
+            let refused: @Sendable (NetworkError) -> Void = { Issue.record("refused: \($0)") }
+            /// Whatever arrives within `milliseconds`, while the caller holds the loop.
+            func arrived(within milliseconds: Int32) -> [UInt8] {
+                var bytes: [UInt8] = []
+                var poller = pollfd(fd: accepted, events: Int16(POLLIN), revents: 0)
+                while poll(&poller, 1, bytes.isEmpty ? milliseconds : 50) > 0 {
+                    var buffer = [UInt8](repeating: 0, count: 64)
+                    let count = recv(accepted, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                    guard count > 0 else { break }
+                    bytes += buffer[0..<count]
+                }
+                return bytes
+            }
+            let (atOnce, behindQueued) = loop.sync {
+                connection.enqueueOneWay([1], refused: refused)
+                let atOnce = arrived(within: 1000)
+                DispatchQueue.global().sync { connection.enqueueOneWay([2], refused: refused) }
+                connection.enqueueOneWay([3], refused: refused)
+                return (atOnce, arrived(within: 200))
+            }
+            #expect(atOnce == [0, 0, 0, 1, 1])
+            #expect(behindQueued == [])
+            var later: [UInt8] = []
+            let deadline = ContinuousClock.now + .seconds(5)
+            while later.count < 10 && ContinuousClock.now < deadline { later += arrived(within: 100) }
+            #expect(later == [0, 0, 0, 1, 2, 0, 0, 0, 1, 3])
+            connection.close()
+        }
+
         @Test func connectionRefused() async throws {
             let server = try startServer(handler: EchoHandler())
             let port = server.boundPort

@@ -13,7 +13,9 @@ import Wire
 ///
 /// **Group commit.** Appended entries are written at the end of the burst too, after its
 /// messages are handed to the transport (as ZooKeeper's leader queues a PROPOSAL before
-/// logging it: nothing counts the leader's copy before its fsync), so a burst's entries are
+/// logging it: nothing counts the leader's copy before its fsync; from under the member's loop
+/// the transport writes them at once, so the followers start on a proposal while the leader
+/// writes its own copy), so a burst's entries are
 /// one write however many proposals made them (at 64 outstanding, 0.36 write calls per
 /// transaction on the leader instead of 1.27). Then one fsync at a time, off the queue
 /// (`startSync`), makes everything written before it durable and reports the latest write it
@@ -21,10 +23,11 @@ import Wire
 /// change to the store (`persist`, `truncate`, a snapshot) writes the pending entries first, so
 /// the disk sees every change in the peer's order.
 ///
-/// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run on `queue`;
-/// the peer, the store and the listener belong to it. `queue` targets the member's event loop
-/// when it has one, so work handed between it, the request processor and the connections
-/// wakes no other thread; only fsyncs wait elsewhere (`syncQueue`).
+/// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run
+/// under `queue`'s hierarchy (`callerHoldsQueue`: on `queue`, or on another queue of the same
+/// event loop); the peer, the store and the listener belong to it. `queue` targets the member's
+/// event loop when it has one, so work handed between it, the request processor and the
+/// connections wakes no other thread; only fsyncs wait elsewhere (`syncQueue`).
 final class QuorumNode: @unchecked Sendable {
     let queue: DispatchQueue
     let id: PeerID
@@ -92,9 +95,11 @@ final class QuorumNode: @unchecked Sendable {
     }
 
     /// A frame's body (after its length prefix) from `peer`. Frames that do not decode are
-    /// dropped: the protocol makes up for a lost message.
+    /// dropped: the protocol makes up for a lost message. Taken at once when the caller (the
+    /// member's connection that read it) runs under the node's event loop: queued, it would wait
+    /// behind everything else the loop has, and a follower's reply waits for the leader's word.
     func receive(body: [UInt8], from sender: PeerID) {
-        queue.async { [self] in
+        SerialHierarchy.run(on: queue, under: root) { [self] in
             guard !failed, case .message(let message)? = try? QuorumCodec.decode(body: body[...]) else { return }
             perform(peer.receive(message, from: sender))
         }
@@ -115,35 +120,35 @@ final class QuorumNode: @unchecked Sendable {
     // MARK: On the queue
 
     var role: QuorumRole {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         return peer.role
     }
 
     var lastZxid: Zxid {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         return peer.log.lastZxid
     }
 
     /// The snapshot bytes the peer's log holds in memory (none once its store has them).
     var snapshotBytesInMemory: Int {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         return peer.log.snapshot?.data.count ?? 0
     }
 
     /// How many log entries have their payloads only on disk (`QuorumLog.trim`).
     var trimmedEntries: Int {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         return peer.log.entries.count { $0.payload.isEmpty }
     }
 
     var nextProposalZxid: Zxid? {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         return failed ? nil : peer.nextProposalZxid
     }
 
     /// Leader: appends and sends one transaction (see `QuorumPeer.propose`).
     func propose(_ make: (Zxid) -> [UInt8]) -> Zxid? {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         guard !failed else { return nil }
         let (zxid, effects) = peer.propose(make)
         perform(effects)
@@ -153,14 +158,14 @@ final class QuorumNode: @unchecked Sendable {
     /// Whether the log may be compacted to a snapshot at `zxid`: it is committed, above the
     /// current base and in the log (so it names the transaction the snapshot's state ends with).
     func canCompact(to zxid: Zxid) -> Bool {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         return !failed && zxid > peer.log.baseZxid && zxid <= peer.commitZxid && peer.log.contains(zxid)
     }
 
     /// Compacts the log to `snapshot` (durable already, of committed state): the peer drops the
     /// entries it covers, and the store may forget them.
     func compact(to snapshot: QuorumSnapshot) {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         guard canCompact(to: snapshot.zxid) else { return }
         perform(peer.compact(to: snapshot))
         do {
@@ -183,7 +188,7 @@ final class QuorumNode: @unchecked Sendable {
     /// False when there is no leader to send it to.
     @discardableResult
     func forward(_ payload: [UInt8]) -> Bool {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         guard !failed else { return false }
         let (sent, effects) = peer.forward(payload)
         perform(effects)
@@ -192,7 +197,7 @@ final class QuorumNode: @unchecked Sendable {
 
     /// A client's `sync` (see `QuorumPeer.requestSync`).
     func requestSync(token: UInt64) {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(callerHoldsQueue)
         guard !failed else { return listener?(.syncAborted(tokens: [token])) ?? () }
         perform(peer.requestSync(token: token))
     }
