@@ -105,9 +105,7 @@ final class ClientChannel: @unchecked Sendable {
         if let targetQueue, SerialHierarchy.callerHolds(targetQueue), queuedSends.load(ordering: .acquiring) == 0,
             case .open = state
         {
-            if let request { waiting.append(request) }
-            outbound.append(OutgoingFrame(prefixed: frame))
-            queued?(.success(()))
+            append(frame, request: request, queued: queued)
             guard !writeBlocked else { return }
             flush()
             refresh()
@@ -122,11 +120,16 @@ final class ClientChannel: @unchecked Sendable {
                 queued?(.failure(error))
                 return
             }
-            if let request { waiting.append(request) }
-            outbound.append(OutgoingFrame(prefixed: frame))
-            queued?(.success(()))
+            append(frame, request: request, queued: queued)
             scheduleFlush()
         }
+    }
+
+    /// On the open connection: the frame joins the output, its request the responses awaited.
+    private func append(_ frame: [UInt8], request: PendingRequest?, queued: (@Sendable (Result<Void, NetworkError>) -> Void)?) {
+        if let request { waiting.append(request) }
+        outbound.append(OutgoingFrame(prefixed: frame))
+        queued?(.success(()))
     }
 
     /// One write for every frame queued in a burst: the flush runs after the sends already

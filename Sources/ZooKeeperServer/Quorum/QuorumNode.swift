@@ -15,13 +15,12 @@ import Wire
 /// messages are handed to the transport (as ZooKeeper's leader queues a PROPOSAL before
 /// logging it: nothing counts the leader's copy before its fsync; from under the member's loop
 /// the transport writes them at once, so the followers start on a proposal while the leader
-/// writes its own copy), so a burst's entries are
-/// one write however many proposals made them (at 64 outstanding, 0.36 write calls per
-/// transaction on the leader instead of 1.27). Then one fsync at a time, off the queue
-/// (`startSync`), makes everything written before it durable and reports the latest write it
-/// covers to the peer, so the fsync rate, not the proposal rate, bounds the work. Any other
-/// change to the store (`persist`, `truncate`, a snapshot) writes the pending entries first, so
-/// the disk sees every change in the peer's order.
+/// writes its own copy), so a burst's entries are one write however many proposals made them
+/// (at 64 outstanding, 0.36 write calls per transaction on the leader instead of 1.27). Then
+/// one fsync at a time, off the queue (`startSync`), makes everything written before it durable
+/// and reports the latest write it covers to the peer, so the fsync rate, not the proposal
+/// rate, bounds the work. Any other change to the store (`persist`, `truncate`, a snapshot)
+/// writes the pending entries first, so the disk sees every change in the peer's order.
 ///
 /// **Concurrency.** Everything but `receive`, `peerLost`, `tick`, `start` and `stop` must run
 /// under `queue`'s hierarchy (`callerHoldsQueue`: on `queue`, or on another queue of the same
