@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "ZooKeeperProtocol", targets: ["ZooKeeperProtocol"]),
         // For the fuzz targets (Fuzz/), which reach its peer and storage codecs.
         .library(name: "ZooKeeperServer", targets: ["ZooKeeperServer"]),
+        // For the benchmarks (Benchmarks/HandOffBenchmarks), which time its hand-off.
+        .library(name: "Network", targets: ["Network"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

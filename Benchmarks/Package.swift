@@ -48,10 +48,10 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // One hand-off between two threads over a loopback socket: blocked read, own epoll loop,
-        // Dispatch read source. Run: swift run -c release HandOffBenchmarks
+        // Dispatch read source, Petrel's TCPServer. Run: swift run -c release HandOffBenchmarks
         .executableTarget(
             name: "HandOffBenchmarks",
-            dependencies: ["BenchmarkSupport"],
+            dependencies: ["BenchmarkSupport", .product(name: "Network", package: rootIdentity)],
             path: "Benchmarks/HandOffBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -18,6 +18,11 @@ enum HandOff: String, CaseIterable {
     /// A Dispatch read source per end on a serial queue (Petrel's network layer until it got its own epoll thread):
     /// libdispatch's event thread wakes a worker, which runs the handler and re-arms.
     case dispatchSources = "Dispatch read source"
+    /// The caller blocked in read, the echo Petrel's `TCPServer` (its epoll thread, then the
+    /// connection's queue): see `echoByPetrelServer`.
+    case petrelServer = "blocked caller, echo by Petrel's TCPServer"
+    /// The same with the network thread's queue under one serial queue, as in a ZooKeeper member.
+    case petrelServerOnLoop = "blocked caller, echo by Petrel's TCPServer on a member's loop"
 
     /// Seconds for `rounds` round trips.
     func run(rounds: Int) -> Double {
@@ -25,6 +30,8 @@ enum HandOff: String, CaseIterable {
         case .blockingThreads: blocking(rounds: rounds)
         case .ownLoop: eventLoops(rounds: rounds)
         case .dispatchSources: dispatch(rounds: rounds)
+        case .petrelServer: echoByPetrelServer(rounds: rounds, loop: false)
+        case .petrelServerOnLoop: echoByPetrelServer(rounds: rounds, loop: true)
         }
     }
 }
@@ -127,7 +134,8 @@ private final class DispatchEnd: @unchecked Sendable {
     init(fd: Int32, label: String, onMessage: @escaping (DispatchEnd, UnsafeMutableRawPointer) -> Void) {
         self.fd = fd
         source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: label))
-        source.setEventHandler { [unowned self] in
+        // Strong: a report may still be delivered after `stop`; cancelling releases the handler.
+        source.setEventHandler { [self] in
             while true {
                 let got = read(fd, buffer + held, 64 * 1024 - held)
                 if got <= 0 { break }
@@ -143,12 +151,12 @@ private final class DispatchEnd: @unchecked Sendable {
                 held -= offset
             }
         }
+        source.setCancelHandler { [buffer] in buffer.deallocate() }
         source.activate()
     }
 
     func stop() {
         source.cancel()
-        buffer.deallocate()
     }
 }
 

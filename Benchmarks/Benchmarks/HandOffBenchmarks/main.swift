@@ -1,6 +1,7 @@
 // What one hand-off between two threads over a loopback socket costs, for each way a server
 // can wait for a message: a thread blocked in read (the baseline, as Apache ZooKeeper's peer
-// links), an event loop of its own on its thread, and a Dispatch read source (Petrel's network layer until it got its own epoll thread). A
+// links), an event loop of its own on its thread, a Dispatch read source (Petrel's network layer until it got its own epoll thread),
+// and Petrel's TCPServer as the echo end of a blocked caller (its epoll thread, then the connection's queue). A
 // write through a coordination-service follower crosses the members' sockets four times, so
 // this is the figure that decides whether an event loop of the node's own is worth building.
 //
