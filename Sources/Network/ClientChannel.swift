@@ -1,6 +1,5 @@
 import Dispatch
 import Glibc
-import Synchronization
 
 /// The socket side of a `FrameConnection`: non-blocking connect, writing request frames,
 /// reading response frames and matching them to requests in order.
@@ -18,11 +17,8 @@ final class ClientChannel: @unchecked Sendable {
     }
 
     let queue: DispatchQueue
-    /// The serial queue `queue` targets, if any: a caller running under it may send at once.
-    private let targetQueue: DispatchQueue?
-    /// Sends queued on `queue` and not yet run: while there are any, a send from under
-    /// `targetQueue` queues too, so frames keep the order they were sent in.
-    private let queuedSends = Atomic<Int>(0)
+    /// Sends: at once from under the target queue (if marked) with none still queued, else queued.
+    private let sends: OrderedHandOff
     private let sources: SocketSources
     private let peer: String
     private var state = State.idle
@@ -38,7 +34,7 @@ final class ClientChannel: @unchecked Sendable {
 
     init(fd: Int32, peer: String, maxFrameSize: Int, targetQueue: DispatchQueue? = nil) {
         self.queue = DispatchQueue(label: "petrel.client \(peer)", target: targetQueue)
-        self.targetQueue = targetQueue
+        self.sends = OrderedHandOff(queue: queue, root: targetQueue ?? queue)
         self.sources = SocketSources(fd: fd, queue: queue)
         self.peer = peer
         self.decoder = FrameDecoder(maxFrameSize: maxFrameSize)
@@ -96,24 +92,20 @@ final class ClientChannel: @unchecked Sendable {
     /// Queues a request frame (size prefix included); `request` is settled by its response,
     /// or by the error that ends the connection. nil `request`: no response expected.
     ///
-    /// From under `targetQueue` (marked, see `SerialHierarchy`), with nothing queued before it
+    /// From under the target queue (marked, see `SerialHierarchy`), with nothing queued before it
     /// and the connection open, the frame is written at once: an ensemble member's proposal then
     /// leaves before the member's own log write in the same turn, instead of two queue hops
     /// after it. `queued` is then called at once too, so it must take no lock the caller holds
     /// when the send can fail: a failure is always reported from the queue.
     func send(_ frame: [UInt8], request: PendingRequest?, queued: (@Sendable (Result<Void, NetworkError>) -> Void)? = nil) {
-        if let targetQueue, SerialHierarchy.callerHolds(targetQueue), queuedSends.load(ordering: .acquiring) == 0,
-            case .open = state
-        {
+        if sends.mayRunNow, case .open = state {
             append(frame, request: request, queued: queued)
             guard !writeBlocked else { return }
             flush()
             refresh()
             return
         }
-        queuedSends.add(1, ordering: .releasing)
-        queue.async { [self] in
-            queuedSends.subtract(1, ordering: .releasing)
+        sends.enqueue { [self] in
             guard case .open = state else {
                 let error = closedError
                 request?.finish(.failure(error))

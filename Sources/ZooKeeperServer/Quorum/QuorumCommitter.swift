@@ -1,4 +1,5 @@
 import Dispatch
+import Network
 import Synchronization
 
 /// The ensemble's `TxnCommitter`: transactions decided by this node's request
@@ -33,13 +34,15 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     private var checkpointer: QuorumCheckpointer?
     /// The epoch this node leads in (established), readable from the processor's queue.
     private let leadingEpoch = Mutex<UInt32?>(nil)
-    /// `submit` and `release` calls queued and not yet run.
-    private let queuedCalls = Atomic<Int>(0)
+    /// `submit` and `release` onto the node's queue, in call order (`release` at once from
+    /// under the node's loop when nothing is queued before it).
+    private let calls: OrderedHandOff
 
     init(node: QuorumNode, apply: @escaping @Sendable ([Txn]) -> Void, onLostLeadership: @escaping @Sendable (String) -> Void) {
         self.node = node
         self.apply = apply
         self.onLostLeadership = onLostLeadership
+        calls = OrderedHandOff(queue: node.queue, root: node.root)
         node.listen { [weak self] event in self?.handle(event) }
     }
 
@@ -50,9 +53,7 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
     }
 
     func submit(_ txns: [Txn], effects: [Effect]) {
-        queuedCalls.add(1, ordering: .relaxed)
-        node.queue.async { [self] in
-            queuedCalls.subtract(1, ordering: .relaxed)
+        calls.enqueue { [self] in
             guard !closed else { return }
             for txn in txns {
                 guard let next = node.nextProposalZxid, next.value == txn.zxid else {
@@ -79,12 +80,7 @@ final class QuorumCommitter: TxnCommitter, @unchecked Sendable {
         // a reply leaves ahead of the acknowledgement queued by the same commit (queued, it
         // went out after it, about 50 µs later in a one-at-a-time write).
         // Not past a submit or release still queued: effects keep the order of the calls.
-        if node.callerHoldsQueue && queuedCalls.load(ordering: .relaxed) == 0 { return releaseNow(effects) }
-        queuedCalls.add(1, ordering: .relaxed)
-        node.queue.async { [self] in
-            queuedCalls.subtract(1, ordering: .relaxed)
-            releaseNow(effects)
-        }
+        calls.run { [self] in releaseNow(effects) }
     }
 
     private func releaseNow(_ effects: [Effect]) {

@@ -62,7 +62,7 @@ final class QuorumNode: @unchecked Sendable {
     }
 
     /// The serial queue at the top of `queue`'s hierarchy: the member's event loop, if any.
-    private let root: DispatchQueue
+    let root: DispatchQueue
 
     /// Whether the caller runs under `queue`'s hierarchy (`queue` itself, or anything else on
     /// the member's event loop), so it holds the node exclusively and may do queue work at
