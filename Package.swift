@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "ZooKeeperCommand",
             dependencies: [
-                "ZooKeeperServer", "Wire",
+                "ZooKeeperServer", "Network", "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -22,6 +22,11 @@ int petrel_poll_add(int epfd, int fd, int interest, uint64_t token) {
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
 }
 
+int petrel_poll_add_level(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = { .events = EPOLLIN, .data = { .u64 = token } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
 int petrel_poll_modify(int epfd, int fd, int interest, uint64_t token) {
     struct epoll_event event = { .events = events_for(interest), .data = { .u64 = token } };
     return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);

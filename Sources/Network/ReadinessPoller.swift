@@ -23,7 +23,9 @@ import Synchronization
 /// after its socket was removed finds nothing, and a new socket that got the same descriptor
 /// number cannot receive it.
 ///
-/// The thread is not a Dispatch thread: it may wait in `epoll_wait`, and it does nothing else.
+/// The thread is not a Dispatch thread: it may wait in `epoll_wait`. It is a thread of the
+/// poller's own, doing nothing else, or the main thread, which also runs the main queue's work
+/// (`MainThreadLoop`).
 final class ReadinessPoller: Sendable {
     static let shared = ReadinessPoller()
 
@@ -31,17 +33,32 @@ final class ReadinessPoller: Sendable {
     private let registrations = Mutex<[UInt64: SocketSources]>([:])
     private let lastToken = Atomic<UInt64>(0)
 
+    /// Who waits on the epoll set, decided once per process: the first socket starts a thread of
+    /// the poller's own unless the main thread claimed the job before (`MainThreadLoop.adopt`).
+    enum Waiter: Int {
+        case undecided, ownThread, mainThread
+    }
+
+    static let waiter = Atomic<Int>(Waiter.undecided.rawValue)
+
+    /// The token of the main queue's eventfd in the set; socket tokens start at 1.
+    private static let mainQueueToken: UInt64 = 0
+
     private init() {
         epollDescriptor = petrel_poll_create()
         guard epollDescriptor >= 0 else {
             fatalError("cannot create an epoll set: \(errnoText(errno)); raise the process's descriptor limit")
         }
+        let decided = Self.waiter.compareExchange(
+            expected: Waiter.undecided.rawValue, desired: Waiter.ownThread.rawValue, ordering: .acquiringAndReleasing)
+        if !decided.exchanged && decided.original == Waiter.mainThread.rawValue { return }
         var thread = pthread_t()
         let retained = Unmanaged.passRetained(self).toOpaque()
         let status = pthread_create(&thread, nil, { argument in
             guard let argument else { return nil }
             let poller = Unmanaged<ReadinessPoller>.fromOpaque(argument).takeRetainedValue()
-            poller.run()
+            petrel_name_this_thread("petrel.poll")
+            poller.serve(mainQueue: nil) { false }
             return nil
         }, retained)
         guard status == 0 else { fatalError("cannot start the network poller thread: \(errnoText(status))") }
@@ -70,14 +87,20 @@ final class ReadinessPoller: Sendable {
         _ = registrations.withLock { $0.removeValue(forKey: token) }
     }
 
-    private func run() {
-        petrel_name_this_thread("petrel.poll")
+    /// Waits for reports and hands them to their sockets' queues, until `stop` says so. With
+    /// `mainQueue` (libdispatch's eventfd for it; on the main thread only), the main queue's work
+    /// runs here too after each batch of reports: a socket queue targeting the main queue then
+    /// runs its handlers on this thread, woken once.
+    func serve(mainQueue: Int32?, until stop: () -> Bool) {
+        if let mainQueue, petrel_poll_add_level(epollDescriptor, mainQueue, Self.mainQueueToken) != 0 {
+            fatalError("cannot watch the main queue's eventfd: \(errnoText(errno))")
+        }
         let capacity = 256
         let tokens = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
         let ready = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         var reached: [(SocketSources, Int32)] = []
         reached.reserveCapacity(capacity)
-        while true {
+        while !stop() {
             let count = petrel_poll_wait(epollDescriptor, tokens, ready, Int32(capacity), -1)
             if count < 0 {
                 let code = errno
@@ -91,7 +114,14 @@ final class ReadinessPoller: Sendable {
             }
             for (sources, bits) in reached { sources.deliver(bits) }
             reached.removeAll(keepingCapacity: true)
+            guard let mainQueue else { continue }
+            // Reset before draining: work queued from now on (by the drain itself, or by another
+            // thread) writes it again, so the next wait returns at once instead of missing it.
+            petrel_eventfd_clear(mainQueue)
+            petrel_main_queue_drain()
         }
+        tokens.deallocate()
+        ready.deallocate()
     }
 }
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import Dispatch
 import Glibc
 import Logging
+import Network
+import Synchronization
 import Wire
 import ZooKeeperServer
 
@@ -26,17 +28,39 @@ public struct ZooKeeperCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        // The main thread runs the node's event loop (one wake-up per message, see
+        // MainThreadLoop); it must claim the sockets' readiness before the first one exists.
+        MainThreadLoop.adopt()
         let node: ZooKeeperNode
         do {
             node = try ZooKeeperNode(
                 config: zooConfig, logger: logger, versionText: "3.8.0-petrel-\(PetrelVersion.current), built on unknown",
-                onFatal: { _ in Glibc.exit(70) })
-            try node.start()
+                eventLoopTarget: .main, onFatal: { _ in Glibc.exit(70) })
         } catch {
             logger.critical("cannot start the ZooKeeper node: \(error)")
             throw ExitCode.failure
         }
-        waitForShutdownSignal(logger: logger) { await node.shutdown() }
+        // Started from a worker: setting up waits on the event loop, which only runs once the
+        // main thread is in it.
+        let startFailed = Atomic<Bool>(false)
+        let signals = Mutex<ShutdownSignals?>(nil)
+        DispatchQueue.global().async {
+            do {
+                try node.start()
+            } catch {
+                logger.critical("cannot start the ZooKeeper node: \(error)")
+                startFailed.store(true, ordering: .releasing)
+                return MainThreadLoop.stop()
+            }
+            let installed = onShutdownSignal(logger: logger) {
+                await node.shutdown()
+                MainThreadLoop.stop()
+            }
+            signals.withLock { $0 = installed }
+        }
+        MainThreadLoop.run()
+        withExtendedLifetime(signals) {}
+        if startFailed.load(ordering: .acquiring) { throw ExitCode.failure }
     }
 }
 

@@ -30,6 +30,7 @@ public final class ZooKeeperNode: Sendable {
     let logger: Logger
     let versionText: String
     private let onFatal: @Sendable (String) -> Void
+    private let eventLoopTarget: DispatchQueue?
     private let running = Mutex<Running?>(nil)
 
     private struct Running: Sendable {
@@ -67,9 +68,12 @@ public final class ZooKeeperNode: Sendable {
     ///   - versionText: what srvr, stat, mntr and envi print after "Zookeeper version:".
     ///   - onFatal: called once if the transaction log cannot be written; nothing may be
     ///     acknowledged after that, so the caller should stop the process (ZooKeeper exits).
+    ///   - eventLoopTarget: where the node's event loop runs: `DispatchQueue.main` in a process
+    ///     whose main thread runs `MainThreadLoop` (one wake-up per message), nil for a Dispatch
+    ///     worker (several nodes in one process, as in tests).
     public init(
         config: ZooKeeperConfig, logger: Logger = Logger(label: "petrel.zookeeper"), versionText: String = "3.8.0-petrel",
-        onFatal: @escaping @Sendable (String) -> Void = { _ in }
+        eventLoopTarget: DispatchQueue? = nil, onFatal: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(StartError) {
         if !config.isStandalone {
             guard let me = config.servers[config.myId] else {
@@ -82,6 +86,7 @@ public final class ZooKeeperNode: Sendable {
         self.logger = logger
         self.versionText = versionText
         self.onFatal = onFatal
+        self.eventLoopTarget = eventLoopTarget
     }
 
     /// The port clients reach, once started (the real one when `clientPort` is 0).
@@ -98,7 +103,7 @@ public final class ZooKeeperNode: Sendable {
         for key in config.ignored {
             logger.warning("ignoring configuration key \(key): not used by this server")
         }
-        let loop = DispatchQueue(label: "petrel.zookeeper.loop", qos: .userInitiated)
+        let loop = DispatchQueue(label: "petrel.zookeeper.loop", qos: .userInitiated, target: eventLoopTarget)
         if !config.isStandalone { return try startEnsembleMember(loop: loop) }
         let snapshotDirectory = config.dataDir + "/" + StorageFiles.versionDirectory
         let logDirectory = config.dataLogDir + "/" + StorageFiles.versionDirectory

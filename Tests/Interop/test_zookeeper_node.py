@@ -2,6 +2,7 @@
 variables, clear refusals (an ensemble, which is not implemented yet; a bad key), and the
 keys it does not use named at start-up. Petrel only: Apache ZooKeeper reads no ZOO_* variables."""
 import os
+import pathlib
 import subprocess
 
 import pytest
@@ -64,5 +65,57 @@ def test_unused_keys_are_named_at_start(tmp_path):
         log = ensemble.nodes[0].log()
         assert "ignoring configuration key secureClientPort" in log
         assert "ignoring configuration key admin.enableServer" in log
+    finally:
+        ensemble.stop()
+
+
+def thread_cpu_ticks(pid, tid):
+    """utime + stime of one thread, in clock ticks (/proc/PID/task/TID/stat, after the name)."""
+    fields = pathlib.Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def process_cpu_ticks(pid):
+    """Each thread's CPU ticks, by thread id."""
+    ticks = {}
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            ticks[int(task.name)] = thread_cpu_ticks(pid, task.name)
+        except FileNotFoundError:  # ended meanwhile
+            pass
+    return ticks
+
+
+def test_main_thread_runs_the_event_loop(tmp_path):
+    """The node's event loop runs on the process's main thread, which waits on the sockets
+    itself (Network's MainThreadLoop): no poller thread beside it, and the main thread does the
+    serving, so a message wakes one thread instead of a poller and then a Dispatch worker."""
+    from kazoo.client import KazooClient
+
+    ensemble = Ensemble(tmp_path).start()
+    try:
+        pid = ensemble.nodes[0].process.pid
+        names = [pathlib.Path(task, "comm").read_text().strip() for task in pathlib.Path(f"/proc/{pid}/task").iterdir()]
+        assert "petrel.poll" not in names, names
+        client = KazooClient(hosts=ensemble.hosts, timeout=10)
+        client.start(timeout=10)
+        try:
+            client.create("/loop", b"")
+            before = process_cpu_ticks(pid)
+            for i in range(3000):
+                client.set("/loop", str(i).encode())
+                client.get("/loop")
+            after = process_cpu_ticks(pid)
+            # A thread started meanwhile counts from zero.
+            main_spent = after[pid] - before[pid]
+            all_spent = sum(ticks - before.get(tid, 0) for tid, ticks in after.items())
+        finally:
+            client.stop()
+            client.close()
+        assert client.connected is False
+        # Reads and the requests' handling run on the main thread; only fsyncs (in the kernel,
+        # mostly waiting) and snapshots run elsewhere.
+        assert main_spent >= all_spent / 3, (main_spent, all_spent)
+        assert main_spent > 0
     finally:
         ensemble.stop()

@@ -17,12 +17,14 @@ private struct Echo: FrameHandler {
 /// worker reads the frame, calls the handler and writes the reply. With `loop`, the network
 /// thread's queue targets one serial queue, as a coordination-service member's do. Each round
 /// trip is one crossing into the server and one back to the blocked caller, so the difference to
-/// the blocking pair is what the server's two wake-ups cost beyond one.
-func echoByPetrelServer(rounds: Int, loop: Bool) -> Double {
+/// the blocking pair is what the server's two wake-ups cost beyond one. With `.mainThread`
+/// the loop targets the main queue, which the main thread runs between its epoll waits
+/// (`MainThreadLoop`): the thread the kernel wakes runs the handler.
+func echoByPetrelServer(rounds: Int, loop: EchoLoop?) -> Double {
     var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
     configuration.numNetworkThreads = 1
-    if loop {
-        let root = DispatchQueue(label: "bench.loop")
+    if let loop {
+        let root = DispatchQueue(label: "bench.loop", target: loop == .mainThread ? .main : nil)
         SerialHierarchy.mark(root)
         configuration.targetQueue = root
     }
@@ -50,6 +52,11 @@ func echoByPetrelServer(rounds: Int, loop: Bool) -> Double {
     server.shutdown(timeout: .seconds(5)) { stopped.signal() }
     stopped.wait()
     return seconds
+}
+
+/// Where the server's loop runs: a serial queue on Dispatch's workers, or the main thread.
+enum EchoLoop {
+    case ownQueue, mainThread
 }
 
 /// A blocking loopback connection with TCP_NODELAY, as the members' links have.

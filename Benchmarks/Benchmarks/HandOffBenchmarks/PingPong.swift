@@ -23,6 +23,9 @@ enum HandOff: String, CaseIterable {
     case petrelServer = "blocked caller, echo by Petrel's TCPServer"
     /// The same with the network thread's queue under one serial queue, as in a ZooKeeper member.
     case petrelServerOnLoop = "blocked caller, echo by Petrel's TCPServer on a member's loop"
+    /// The same with that loop on the main thread, which waits on the epoll set itself
+    /// (`MainThreadLoop`, as a coordination-service process runs): one wake-up per message.
+    case petrelServerOnMainLoop = "blocked caller, echo by Petrel's TCPServer on the main thread's loop"
 
     /// Seconds for `rounds` round trips.
     func run(rounds: Int) -> Double {
@@ -30,14 +33,15 @@ enum HandOff: String, CaseIterable {
         case .blockingThreads: blocking(rounds: rounds)
         case .ownLoop: eventLoops(rounds: rounds)
         case .dispatchSources: dispatch(rounds: rounds)
-        case .petrelServer: echoByPetrelServer(rounds: rounds, loop: false)
-        case .petrelServerOnLoop: echoByPetrelServer(rounds: rounds, loop: true)
+        case .petrelServer: echoByPetrelServer(rounds: rounds, loop: nil)
+        case .petrelServerOnLoop: echoByPetrelServer(rounds: rounds, loop: .ownQueue)
+        case .petrelServerOnMainLoop: echoByPetrelServer(rounds: rounds, loop: .mainThread)
         }
     }
 }
 
 /// Starts `body` on a new POSIX thread (not a Dispatch worker) and returns a join.
-private func spawn(_ body: @escaping @Sendable () -> Void) -> () -> Void {
+func spawn(_ body: @escaping @Sendable () -> Void) -> () -> Void {
     final class Box: @unchecked Sendable { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
     var thread = pthread_t()
     let box = Unmanaged.passRetained(Box(body)).toOpaque()

@@ -40,5 +40,21 @@ int petrel_poll_remove(int epfd, int fd);
 /// tokens and readiness bits. The count, or -1 with errno.
 int petrel_poll_wait(int epfd, uint64_t *tokens, int *ready, int capacity, int timeout_ms);
 
+/// Adds `fd` for reading, level-triggered: reported while it is readable (an eventfd).
+int petrel_poll_add_level(int epfd, int fd, uint64_t token);
+
+/// The eventfd libdispatch writes when the main queue gets work while the main thread runs its
+/// own loop (see Network/MainThreadLoop.swift); -1 when libdispatch is not linked.
+int petrel_main_queue_handle(void);
+
+/// Runs the work the main queue holds now (on the main thread only; libdispatch checks).
+void petrel_main_queue_drain(void);
+
+/// Resets a non-blocking eventfd to zero (no-op when it already is).
+void petrel_eventfd_clear(int fd);
+
+/// 1 on the process's main thread.
+int petrel_is_main_thread(void);
+
 /// Names the calling thread (at most 15 bytes show), for debuggers and `top -H`.
 void petrel_name_this_thread(const char *name);
