@@ -1,7 +1,7 @@
 // LogStore throughput beside the raw system calls it is built on, measured in the same run on
 // the same file system, printed as a table with the ratio.
 //
-//   cd Benchmarks && swiftlock swift run -c release LogStoreBenchmarks [directory] [MiB per run]
+//   cd Benchmarks && swift run -c release LogStoreBenchmarks [directory] [MiB per run]
 //
 // Append: `Log.append` of pre-built batches (offsets assigned in place, one pwrite per batch)
 // against a plain `write()` loop of the same bytes to one file. Read: `Log.read` regions sent
