@@ -72,9 +72,9 @@ extension NetworkTests {
             for index in 0..<16 {
                 #expect(try client.readFrame().map(uint32) == UInt32(index))
             }
-            let metrics = server.metrics.snapshot
-            #expect(metrics.framesWritten == 16)
-            #expect(metrics.writeCalls == 1)
+            // The counters move after the write returns, which the client can see first.
+            #expect(await eventually { server.metrics.snapshot.framesWritten == 16 })
+            #expect(server.metrics.snapshot.writeCalls == 1)
             await server.shutdown(timeout: .seconds(5))
         }
 

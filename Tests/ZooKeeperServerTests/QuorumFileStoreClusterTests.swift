@@ -179,8 +179,10 @@ import Testing
             #expect(await QuorumCommitterTests.waitUntil { member.state.value.lastZxid == last }, "a member did not apply everything")
         }
         let expected = chief.state.value
-        await stop(members, transports)
+        // The snapshot is written in the background: wait for it before stopping.
         let chiefDir = try #require(dirs.values.first { $0.path + "/data" == chief.store.dataDirectory })
+        #expect(await QuorumCommitterTests.waitUntil { Self.snapshotZxids(chiefDir).count == 1 })
+        await stop(members, transports)
         #expect(Self.snapshotZxids(chiefDir).count == 1)
 
         // Second run, from the directories: every member starts from what it held, and the
@@ -268,5 +270,60 @@ import Testing
         #expect(Self.snapshotZxids(lateDir).isEmpty, "a DIFF, not a SNAP")
         for member in members { member.node.stop() }
         #expect(lost.value.isEmpty, "\(lost.value)")
+    }
+
+    /// Member 3 follows, stops, and the leader snapshots (and compacts its log) while it is
+    /// down; it comes back with its log ending below the leader's snapshot. `missed` creates
+    /// before the snapshot, on a tree of `before` nodes.
+    /// Returns the snapshots member 3 holds at the end, the leader's snapshot's zxid, and the
+    /// two members' applied states (the harness's state takes applied transactions, not an
+    /// installed snapshot).
+    private func rejoinAfterLeaderSnapshot(
+        before: Int, missed: Int
+    ) async throws -> (installed: [Int64], snapped: Int64, late: ZKDatabase, leader: ZKDatabase) {
+        let ids: [PeerID] = [1, 2, 3]
+        let dirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, ZKTempDir("quorum-rejoin-\($0)")) })
+        defer { for dir in dirs.values { dir.remove() } }
+        let lost = Shared<[String]>([])
+        let wires = QuorumCommitterTests.Wires()
+        func start(_ id: PeerID) throws -> Member { try Self.start(id, of: ids, dirs: dirs, wires: wires, lost: lost) }
+        var members = [try start(1), try start(2)]
+        let chief = try await Self.leader(of: members)
+        let third = try start(3)
+        let released = Shared<Int>(0)
+        let synced = try chief.write(before, released: released)
+        #expect(await QuorumCommitterTests.waitUntil { third.state.value.lastZxid == synced })
+        third.node.stop()
+
+        _ = try chief.write(missed, released: released)
+        #expect(await QuorumCommitterTests.waitUntil { released.value == 2 })
+        let snapped = chief.state.value.lastZxid
+        chief.committer.checkpoint(chief.state.value)
+        let chiefDir = try #require(dirs.values.first { $0.path + "/data" == chief.store.dataDirectory })
+        #expect(await QuorumCommitterTests.waitUntil { Self.snapshotZxids(chiefDir).contains(snapped) })
+        // Let the compaction land on the leader's queue before member 3 asks.
+        try await Task.sleep(for: .milliseconds(50))
+
+        let late = try start(3)
+        members.append(late)
+        let last = try chief.write(2, released: released)
+        #expect(await QuorumCommitterTests.waitUntil { late.state.value.lastZxid == last })
+        for member in members { member.node.stop() }
+        #expect(lost.value.isEmpty, "\(lost.value)")
+        return (Self.snapshotZxids(try #require(dirs[3])), snapped, late.state.value, chief.state.value)
+    }
+
+    /// A few transactions missed across a leader's snapshot come as a DIFF read from the
+    /// leader's log files, not as the whole tree (ZooKeeper's `snapshotSizeFactor`).
+    @Test func aMemberThatMissedAFewTransactionsAcrossASnapshotGetsThemAsADiff() async throws {
+        let (installed, snapped, late, leader) = try await rejoinAfterLeaderSnapshot(before: 60, missed: 3)
+        #expect(!installed.contains(snapped), "a DIFF, not the leader's snapshot: \(installed)")
+        zkExpectSameState(late, leader)
+    }
+
+    /// When what it missed weighs more than a third of the snapshot, it gets the snapshot.
+    @Test func aMemberThatMissedMuchAcrossASnapshotGetsTheSnapshot() async throws {
+        let (installed, snapped, _, _) = try await rejoinAfterLeaderSnapshot(before: 10, missed: 60)
+        #expect(installed.contains(snapped), "the leader's snapshot: \(installed)")
     }
 }

@@ -164,6 +164,15 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
         return try FileHandle.open(snapshotPath(zxid), flags: O_RDONLY).readAll()
     }
 
+    func snapshotSize(at zxid: Zxid) -> Int? {
+        var info = stat()
+        return stat(snapshotPath(zxid), &info) == 0 ? Int(info.st_size) : nil
+    }
+
+    func entries(from: Zxid, through: Zxid) throws -> [QuorumEntry]? {
+        try loggedEntries(after: from, through: through, anchored: true)
+    }
+
     private func snapshotPath(_ zxid: Zxid) -> String {
         snapshotDirectory + "/" + StorageFiles.snapshotName(zxid.value)
     }

@@ -29,12 +29,20 @@ protocol QuorumStore: AnyObject {
     func holdsSnapshot(at zxid: Zxid) -> Bool
     /// The bytes of the snapshot of `zxid` the store holds, nil when it holds none.
     func snapshotBytes(at zxid: Zxid) throws -> [UInt8]?
+    /// The size of that snapshot's file, nil when the store holds none.
+    func snapshotSize(at zxid: Zxid) -> Int?
+    /// The entries the store holds in `(from, through]`, nil unless it also holds the entry
+    /// `from` itself: older entries than the node's log keeps, for a DIFF to a member whose
+    /// log ends at `from` (`QuorumNode.diffFromLogFiles`).
+    func entries(from: Zxid, through: Zxid) throws -> [QuorumEntry]?
 }
 
 extension QuorumStore {
     func compacted(to snapshot: QuorumSnapshot) throws {}
     func holdsSnapshot(at zxid: Zxid) -> Bool { false }
     func snapshotBytes(at zxid: Zxid) throws -> [UInt8]? { nil }
+    func snapshotSize(at zxid: Zxid) -> Int? { nil }
+    func entries(from: Zxid, through: Zxid) throws -> [QuorumEntry]? { nil }
 }
 
 /// What a quorum node tells its host, on the node's queue, in order.
