@@ -6,8 +6,9 @@ import Synchronization
 /// main queue's work after each batch of socket reports.
 ///
 /// A socket's report normally costs two wake-ups: the poller thread's, then a Dispatch worker's
-/// for the socket's queue (`HandOffBenchmarks`: a message into the server ~47–55 µs where one
-/// thread woken for it takes ~15). A process that serves one event loop (a coordination-service
+/// for the socket's queue (`HandOffBenchmarks` on one VM: a message into the server ~47–55 µs
+/// where one thread woken for it takes ~15; on another every mode cost the same and the gain is
+/// the CPU and thread switches saved, Benchmarks/README). A process that serves one event loop (a coordination-service
 /// member, whose connections, quorum node and request processor all run on one serial queue)
 /// makes that queue target `DispatchQueue.main` and runs this: the thread woken by the kernel
 /// then runs the handlers and whatever they start, and work that other threads queue (an

@@ -106,10 +106,6 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
 
     // MARK: QuorumStore
 
-    func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]? {
-        try loggedEntries(after: after, through: through, anchored: false)
-    }
-
     func append(_ entries: [QuorumEntry]) throws {
         try log.append(entries.map { (payload: $0.payload, zxid: $0.zxid.value) })
     }
@@ -167,10 +163,6 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
     func snapshotSize(at zxid: Zxid) -> Int? {
         var info = stat()
         return stat(snapshotPath(zxid), &info) == 0 ? Int(info.st_size) : nil
-    }
-
-    func entries(from: Zxid, through: Zxid) throws -> [QuorumEntry]? {
-        try loggedEntries(after: from, through: through, anchored: true)
     }
 
     private func snapshotPath(_ zxid: Zxid) -> String {

@@ -268,7 +268,7 @@ final class QuorumNode: @unchecked Sendable {
             // The plan's entries follow `prevZxid` without a gap.
             let after = plan.prevZxid
             let through = plan.entries[last].zxid
-            guard let logged = try store.payloads(after: after, through: through), logged.count == last + 1,
+            guard let logged = try store.loggedEntries(after: after, through: through, anchored: false), logged.count == last + 1,
                 zip(logged, plan.entries).allSatisfy({ $0.zxid == $1.zxid })
             else {
                 throw QuorumNodeError.missingLogEntries(after: after, through: through, follower: follower)
@@ -298,7 +298,7 @@ final class QuorumNode: @unchecked Sendable {
     private func diffFromLogFiles(_ plan: SyncPlan, below snapshot: QuorumSnapshot, for follower: PeerID) throws -> SyncPlan? {
         guard let from = askedToSyncFrom[follower], from < snapshot.zxid,
             let snapshotSize = store.snapshotSize(at: snapshot.zxid),
-            let older = try store.entries(from: from, through: snapshot.zxid), older.last?.zxid == snapshot.zxid
+            let older = try store.loggedEntries(after: from, through: snapshot.zxid, anchored: true), older.last?.zxid == snapshot.zxid
         else { return nil }
         let bytes = older.reduce(0) { $0 + $1.payload.count }
         guard Double(bytes) <= Double(snapshotSize) * Self.diffSizeFactor else { return nil }
