@@ -23,7 +23,7 @@ from kazoo.retry import KazooRetry
 
 from tcp_proxy import Proxy
 from zk_wire import closed_by_peer, connect_request
-from zookeeper_nodes import Ensemble, EnsembleNotSupported, target
+from zookeeper_nodes import Ensemble, EnsembleNotSupported
 
 # Writes whose outcome the client cannot know (the server went away, or no answer in time).
 UNKNOWN_OUTCOME = (ConnectionLoss, SessionExpiredError, KazooTimeoutError)
@@ -516,31 +516,6 @@ def test_node_that_was_down_catches_up(own, clients, how, writes):
     other.kill()
     reader.create(f"{base}/after", b"")
     assert writer.exists(f"{base}/after") is not None
-
-
-@pytest.mark.skipif(target() != "petrel", reason="reads Petrel's log line for a snapshot loaded from the leader")
-@pytest.mark.parametrize("missed,size,by", [(60, 100, "diff"), (400, 1000, "snapshot")])
-def test_node_down_across_a_leader_snapshot_gets_a_diff_or_the_snapshot(own, clients, missed, size, by):
-    """A follower stopped while the leader takes snapshots (snapCount=40: one at most 40
-    writes apart) comes back. What it missed up to the leader's newest snapshot comes as a DIFF
-    read from the leader's log files when it weighs less than a third of that snapshot (a 200 KB
-    znode makes it heavy; ZooKeeper's snapshotSizeFactor), else as the snapshot."""
-    ensemble = own(3, config={"snapCount": "40"})
-    follower = ensemble.followers()[0]
-    writer = clients(ensemble.leader().address)
-    base = fresh_path(writer)
-    writer.create(f"{base}/big", b"x" * 200_000)
-    follower.stop()
-    results = [writer.create_async(f"{base}/n{i:04}", b"y" * size) for i in range(missed)]
-    for r in results:
-        r.get(timeout=60)
-    follower.start()
-    reader = clients(follower.address)
-    reader.sync(base)
-    assert len(reader.get_children(base)) == missed + 1
-    assert reader.get(f"{base}/n{missed - 1:04}")[0] == b"y" * size
-    loaded = "loaded the leader's snapshot" in follower.log()
-    assert loaded == (by == "snapshot"), follower.log()[-2000:]
 
 
 def test_minority_refuses_writes_until_a_second_node_returns(own, clients):

@@ -38,12 +38,8 @@ import Testing
                 self.contents.withLock { $0.durableCount = max($0.durableCount, min(count, $0.written.count)) }
             }
         }
-        func loggedEntries(after: Zxid, through: Zxid, anchored: Bool) throws -> [QuorumEntry]? {
-            contents.withLock {
-                let durable = $0.written.prefix($0.durableCount)
-                if anchored && !durable.contains(where: { $0.zxid == after }) { return nil }
-                return durable.filter { $0.zxid > after && $0.zxid <= through }
-            }
+        func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]? {
+            contents.withLock { $0.written.prefix($0.durableCount).filter { $0.zxid > after && $0.zxid <= through } }
         }
         func truncate(after zxid: Zxid) throws {
             contents.withLock {

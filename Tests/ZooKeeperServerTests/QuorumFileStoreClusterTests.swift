@@ -88,38 +88,6 @@ import Testing
         return try #require(found)
     }
 
-    /// Members 1–3 wired in-process, each over a directory of its own, started one by one.
-    struct WiredTrio {
-        let ids: [PeerID] = [1, 2, 3]
-        let dirs: [PeerID: ZKTempDir]
-        let lost = Shared<[String]>([])
-        let wires = QuorumCommitterTests.Wires()
-        let timing: QuorumTiming
-
-        init(_ name: String, timing: QuorumTiming = QuorumFileStoreClusterTests.timing) {
-            dirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, ZKTempDir("\(name)-\($0)")) })
-            self.timing = timing
-        }
-
-        func start(_ id: PeerID) throws -> Member {
-            try QuorumFileStoreClusterTests.start(id, of: ids, dirs: dirs, timing: timing, wires: wires, lost: lost)
-        }
-
-        /// Members 1 and 2, and the leader they elect.
-        func startTwo() async throws -> (members: [Member], chief: Member) {
-            let members = [try start(1), try start(2)]
-            return (members, try await QuorumFileStoreClusterTests.leader(of: members))
-        }
-
-        func dir(of member: Member) throws -> ZKTempDir {
-            try #require(dirs.values.first { $0.path + "/data" == member.store.dataDirectory })
-        }
-
-        func remove() {
-            for dir in dirs.values { dir.remove() }
-        }
-    }
-
     static func snapshotZxids(_ dir: ZKTempDir) -> [Int64] {
         StorageFiles.list(dir.snapshots, prefix: "snapshot.").map(\.zxid)
     }
@@ -235,14 +203,19 @@ import Testing
     }
 
     @Test func aMemberThatMissedACompactedHistoryGetsTheSnapshotAndKeepsIt() async throws {
-        let trio = WiredTrio("quorum-snap")
-        defer { trio.remove() }
+        let ids: [PeerID] = [1, 2, 3]
+        let dirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, ZKTempDir("quorum-snap-\($0)")) })
+        defer { for dir in dirs.values { dir.remove() } }
+        let lost = Shared<[String]>([])
+        let wires = QuorumCommitterTests.Wires()
+        func start(_ id: PeerID) throws -> Member { try Self.start(id, of: ids, dirs: dirs, wires: wires, lost: lost) }
         // Two of three elect a leader and commit; the leader snapshots and compacts its log.
-        var (members, chief) = try await trio.startTwo()
+        var members = [try start(1), try start(2)]
+        let chief = try await Self.leader(of: members)
         let released = Shared<Int>(0)
         let snapped = try chief.write(5, released: released)
         chief.committer.checkpoint(chief.state.value)
-        let chiefDir = try trio.dir(of: chief)
+        let chiefDir = try #require(dirs.values.first { $0.path + "/data" == chief.store.dataDirectory })
         #expect(await QuorumCommitterTests.waitUntil { Self.snapshotZxids(chiefDir) == [snapped] })
         // Let the compaction land on the leader's queue before the third member asks.
         #expect(await QuorumCommitterTests.waitUntil { released.value == 1 })
@@ -251,15 +224,15 @@ import Testing
         #expect(chief.node.queue.sync { chief.node.snapshotBytesInMemory } == 0)
 
         // The third starts empty: the entries it lacks are gone from the leader's log.
-        let late = try trio.start(3)
+        let late = try start(3)
         members.append(late)
         let last = try chief.write(2, released: released)
         #expect(await QuorumCommitterTests.waitUntil { late.state.value.lastZxid == last })
-        let lateDir = try trio.dir(of: late)
+        let lateDir = try #require(dirs[3])
         #expect(Self.snapshotZxids(lateDir) == [snapped], "the snapshot is stored as the leader sent it")
         #expect(late.node.queue.sync { late.node.snapshotBytesInMemory } == 0, "the installed snapshot's bytes stay in its file")
         for member in members { member.node.stop() }
-        #expect(trio.lost.value.isEmpty, "\(trio.lost.value)")
+        #expect(lost.value.isEmpty, "\(lost.value)")
 
         // It restarts from that snapshot and the entries after it.
         let (_, contents) = try QuorumFileStoreTests.open(lateDir)
@@ -271,11 +244,16 @@ import Testing
     /// The leader keeps only the newest two payloads in memory: a member that starts empty
     /// gets a DIFF of the whole history, its older payloads read back from the log files.
     @Test func aLateMemberGetsADiffWhosePayloadsTheLeaderReadsFromItsLogFiles() async throws {
+        let ids: [PeerID] = [1, 2, 3]
+        let dirs = Dictionary(uniqueKeysWithValues: ids.map { ($0, ZKTempDir("quorum-diff-\($0)")) })
+        defer { for dir in dirs.values { dir.remove() } }
+        let lost = Shared<[String]>([])
+        let wires = QuorumCommitterTests.Wires()
         var timing = Self.timing
         timing.entriesInMemory = 2
-        let trio = WiredTrio("quorum-diff", timing: timing)
-        defer { trio.remove() }
-        var (members, chief) = try await trio.startTwo()
+        func start(_ id: PeerID) throws -> Member { try Self.start(id, of: ids, dirs: dirs, timing: timing, wires: wires, lost: lost) }
+        var members = [try start(1), try start(2)]
+        let chief = try await Self.leader(of: members)
         let released = Shared<Int>(0)
         for _ in 0..<4 { _ = try chief.write(3, released: released) }
         #expect(await QuorumCommitterTests.waitUntil { released.value == 4 })
@@ -283,63 +261,14 @@ import Testing
         let trimmed = chief.node.queue.sync { chief.node.trimmedEntries }
         #expect(trimmed >= 8, "only \(trimmed) of 12 payloads trimmed")
 
-        let late = try trio.start(3)
+        let late = try start(3)
         members.append(late)
         let last = try chief.write(1, released: released)
         #expect(await QuorumCommitterTests.waitUntil { late.state.value.lastZxid == last })
         zkExpectSameState(late.state.value, chief.state.value)
-        #expect(Self.snapshotZxids(try trio.dir(of: late)).isEmpty, "a DIFF, not a SNAP")
+        let lateDir = try #require(dirs[3])
+        #expect(Self.snapshotZxids(lateDir).isEmpty, "a DIFF, not a SNAP")
         for member in members { member.node.stop() }
-        #expect(trio.lost.value.isEmpty, "\(trio.lost.value)")
-    }
-
-    /// Member 3 follows, stops, and the leader snapshots (and compacts its log) while it is
-    /// down; it comes back with its log ending below the leader's snapshot. `missed` creates
-    /// before the snapshot, on a tree of `before` nodes.
-    /// Returns the snapshots member 3 holds at the end, the leader's snapshot's zxid, and the
-    /// two members' applied states (the harness's state takes applied transactions, not an
-    /// installed snapshot).
-    private func rejoinAfterLeaderSnapshot(
-        before: Int, missed: Int
-    ) async throws -> (installed: [Int64], snapped: Int64, late: ZKDatabase, leader: ZKDatabase) {
-        let trio = WiredTrio("quorum-rejoin")
-        defer { trio.remove() }
-        var (members, chief) = try await trio.startTwo()
-        let third = try trio.start(3)
-        let released = Shared<Int>(0)
-        let synced = try chief.write(before, released: released)
-        #expect(await QuorumCommitterTests.waitUntil { third.state.value.lastZxid == synced })
-        third.node.stop()
-
-        _ = try chief.write(missed, released: released)
-        #expect(await QuorumCommitterTests.waitUntil { released.value == 2 })
-        let snapped = chief.state.value.lastZxid
-        chief.committer.checkpoint(chief.state.value)
-        let chiefDir = try trio.dir(of: chief)
-        #expect(await QuorumCommitterTests.waitUntil { Self.snapshotZxids(chiefDir).contains(snapped) })
-        // Let the compaction land on the leader's queue before member 3 asks.
-        try await Task.sleep(for: .milliseconds(50))
-
-        let late = try trio.start(3)
-        members.append(late)
-        let last = try chief.write(2, released: released)
-        #expect(await QuorumCommitterTests.waitUntil { late.state.value.lastZxid == last })
-        for member in members { member.node.stop() }
-        #expect(trio.lost.value.isEmpty, "\(trio.lost.value)")
-        return (Self.snapshotZxids(try trio.dir(of: late)), snapped, late.state.value, chief.state.value)
-    }
-
-    /// A few transactions missed across a leader's snapshot come as a DIFF read from the
-    /// leader's log files, not as the whole tree (ZooKeeper's `snapshotSizeFactor`).
-    @Test func aMemberThatMissedAFewTransactionsAcrossASnapshotGetsThemAsADiff() async throws {
-        let (installed, snapped, late, leader) = try await rejoinAfterLeaderSnapshot(before: 60, missed: 3)
-        #expect(!installed.contains(snapped), "a DIFF, not the leader's snapshot: \(installed)")
-        zkExpectSameState(late, leader)
-    }
-
-    /// When what it missed weighs more than a third of the snapshot, it gets the snapshot.
-    @Test func aMemberThatMissedMuchAcrossASnapshotGetsTheSnapshot() async throws {
-        let (installed, snapped, _, _) = try await rejoinAfterLeaderSnapshot(before: 10, missed: 60)
-        #expect(installed.contains(snapped), "the leader's snapshot: \(installed)")
+        #expect(lost.value.isEmpty, "\(lost.value)")
     }
 }

@@ -18,7 +18,7 @@ import Testing
         init(_ record: Record) { self.record = record }
         func append(_ entries: [QuorumEntry]) throws { record.add("append \(entries.count)") }
         func syncer() -> (@Sendable () throws -> Void)? { { [record] in record.add("sync") } }
-        func loggedEntries(after: Zxid, through: Zxid, anchored: Bool) throws -> [QuorumEntry]? { nil }
+        func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]? { nil }
         func truncate(after zxid: Zxid) throws { record.add("truncate") }
         func install(_ snapshot: QuorumSnapshot) throws { record.add("install") }
         func persist(_ state: QuorumPersistentState) throws { record.add("persist") }

@@ -106,6 +106,10 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
 
     // MARK: QuorumStore
 
+    func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]? {
+        try loggedEntries(after: after, through: through, anchored: false)
+    }
+
     func append(_ entries: [QuorumEntry]) throws {
         try log.append(entries.map { (payload: $0.payload, zxid: $0.zxid.value) })
     }
@@ -158,11 +162,6 @@ final class QuorumFileStore: QuorumStore, @unchecked Sendable {
     func snapshotBytes(at zxid: Zxid) throws -> [UInt8]? {
         guard holdsSnapshot(at: zxid) else { return nil }
         return try FileHandle.open(snapshotPath(zxid), flags: O_RDONLY).readAll()
-    }
-
-    func snapshotSize(at zxid: Zxid) -> Int? {
-        var info = stat()
-        return stat(snapshotPath(zxid), &info) == 0 ? Int(info.st_size) : nil
     }
 
     private func snapshotPath(_ zxid: Zxid) -> String {

@@ -46,9 +46,6 @@ final class QuorumNode: @unchecked Sendable {
     private var pendingEntries: [QuorumEntry] = []
     private var pendingWrite: UInt64 = 0
     private var failed = false
-    /// Where each member's log ended when it last asked to sync (`followerInfo`): a SNAP plan
-    /// for it may become a DIFF from the log files (`diffFromLogFiles`).
-    private var askedToSyncFrom: [PeerID: Zxid] = [:]
 
     init(
         peer: QuorumPeer, store: any QuorumStore, targetQueue: DispatchQueue? = nil, transport: @escaping @Sendable (PeerID, [UInt8]) -> Void
@@ -103,7 +100,6 @@ final class QuorumNode: @unchecked Sendable {
     func receive(body: [UInt8], from sender: PeerID) {
         SerialHierarchy.run(on: queue, under: root) { [self] in
             guard !failed, case .message(let message)? = try? QuorumCodec.decode(body: body[...]) else { return }
-            if case .followerInfo(_, let lastZxid) = message { askedToSyncFrom[sender] = lastZxid }
             perform(peer.receive(message, from: sender))
         }
     }
@@ -261,52 +257,29 @@ final class QuorumNode: @unchecked Sendable {
     /// A sync whose snapshot bytes or older entries' payloads the peer let go
     /// (`releaseSnapshotBytesIfStored`, `QuorumLog.trim`) gets them back from the store's
     /// files. The store holds the log's snapshot and every entry after it, so missing ones are
-    /// damage. A SNAP may become a DIFF read from older log files (`diffFromLogFiles`).
+    /// damage.
     private func withStoredBytes(_ message: QuorumMessage, for follower: PeerID) throws -> QuorumMessage {
         guard case .sync(let epoch, var plan) = message else { return message }
-        if let last = plan.entries.lastIndex(where: { $0.payload.isEmpty }) {
-            // The plan's entries follow `prevZxid` without a gap.
-            let after = plan.prevZxid
-            let through = plan.entries[last].zxid
-            guard let logged = try store.loggedEntries(after: after, through: through, anchored: false), logged.count == last + 1,
-                zip(logged, plan.entries).allSatisfy({ $0.zxid == $1.zxid })
-            else {
-                throw QuorumNodeError.missingLogEntries(after: after, through: through, follower: follower)
+        if let snapshot = plan.snapshot, snapshot.data.isEmpty {
+            guard let bytes = try store.snapshotBytes(at: snapshot.zxid), !bytes.isEmpty else {
+                throw QuorumNodeError.missingSnapshot(snapshot.zxid, follower: follower)
             }
-            plan.entries.replaceSubrange(0...last, with: logged)
+            plan.snapshot?.data = bytes
         }
-        if let snapshot = plan.snapshot {
-            if let diff = try diffFromLogFiles(plan, below: snapshot, for: follower) {
-                plan = diff
-            } else if snapshot.data.isEmpty {
-                guard let bytes = try store.snapshotBytes(at: snapshot.zxid), !bytes.isEmpty else {
-                    throw QuorumNodeError.missingSnapshot(snapshot.zxid, follower: follower)
-                }
-                plan.snapshot?.data = bytes
-            }
+        guard let last = plan.entries.lastIndex(where: { $0.payload.isEmpty }) else {
+            return .sync(epoch: epoch, plan)
         }
+        // The plan's entries follow `prevZxid` without a gap.
+        let after = plan.prevZxid
+        let through = plan.entries[last].zxid
+        guard let logged = try store.payloads(after: after, through: through), logged.count == last + 1,
+            zip(logged, plan.entries).allSatisfy({ $0.zxid == $1.zxid })
+        else {
+            throw QuorumNodeError.missingLogEntries(after: after, through: through, follower: follower)
+        }
+        plan.entries.replaceSubrange(0...last, with: logged)
         return .sync(epoch: epoch, plan)
     }
-
-    /// A member whose log ends below the log's snapshot gets the snapshot, unless the log files
-    /// still hold its last zxid (which shows its history is the leader's up to there: a
-    /// member's snapshot only covers committed state) and the entries from there to the
-    /// snapshot weigh less than `diffSizeFactor` of the snapshot's file: then it gets them as a
-    /// DIFF, as ZooKeeper's leader does from its log files (`zookeeper.snapshotSizeFactor`). A
-    /// member down while the leader snapshotted would otherwise get the whole tree for a few
-    /// transactions. Nil keeps the SNAP.
-    private func diffFromLogFiles(_ plan: SyncPlan, below snapshot: QuorumSnapshot, for follower: PeerID) throws -> SyncPlan? {
-        guard let from = askedToSyncFrom[follower], from < snapshot.zxid,
-            let snapshotSize = store.snapshotSize(at: snapshot.zxid),
-            let older = try store.loggedEntries(after: from, through: snapshot.zxid, anchored: true), older.last?.zxid == snapshot.zxid
-        else { return nil }
-        let bytes = older.reduce(0) { $0 + $1.payload.count }
-        guard Double(bytes) <= Double(snapshotSize) * Self.diffSizeFactor else { return nil }
-        return SyncPlan(truncateTo: nil, snapshot: nil, prevZxid: from, entries: older + plan.entries, commitZxid: plan.commitZxid)
-    }
-
-    /// ZooKeeper's default `zookeeper.snapshotSizeFactor`.
-    static let diffSizeFactor = 0.33
 
     /// Messages or entries wait for the end of the burst, which is then queued already.
     private var burstPending: Bool { !outbox.isEmpty || !pendingEntries.isEmpty }

@@ -12,12 +12,10 @@ protocol QuorumStore: AnyObject {
     /// what it leaves behind itself). Nil when appends need no more (`forceSync=no`): the
     /// node then counts them durable once written.
     func syncer() -> (@Sendable () throws -> Void)?
-    /// The entries the store holds in `(after, through]`, for a DIFF: the payloads the node's
-    /// memory let go (not `anchored`: `after` may be a snapshot's zxid, which no entry carries;
-    /// the caller checks they are all there), or entries older than the node's log keeps
-    /// (`anchored`: nil unless the store also holds the entry `after` itself, which shows the
-    /// follower's history is this one up to there; `QuorumNode.diffFromLogFiles`).
-    func loggedEntries(after: Zxid, through: Zxid, anchored: Bool) throws -> [QuorumEntry]?
+    /// The durable entries the store holds in `(after, through]` (for a DIFF whose payloads the
+    /// node's memory let go; `after` may be a snapshot's zxid); the caller checks they are all
+    /// there.
+    func payloads(after: Zxid, through: Zxid) throws -> [QuorumEntry]?
     /// Removes the entries after `zxid`.
     func truncate(after zxid: Zxid) throws
     /// Replaces the log and the state with `snapshot`.
@@ -31,15 +29,12 @@ protocol QuorumStore: AnyObject {
     func holdsSnapshot(at zxid: Zxid) -> Bool
     /// The bytes of the snapshot of `zxid` the store holds, nil when it holds none.
     func snapshotBytes(at zxid: Zxid) throws -> [UInt8]?
-    /// The size of that snapshot's file, nil when the store holds none.
-    func snapshotSize(at zxid: Zxid) -> Int?
 }
 
 extension QuorumStore {
     func compacted(to snapshot: QuorumSnapshot) throws {}
     func holdsSnapshot(at zxid: Zxid) -> Bool { false }
     func snapshotBytes(at zxid: Zxid) throws -> [UInt8]? { nil }
-    func snapshotSize(at zxid: Zxid) -> Int? { nil }
 }
 
 /// What a quorum node tells its host, on the node's queue, in order.
